@@ -1,0 +1,44 @@
+import { readFile, readdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { parseManifest, type TensorManifest } from "../model/manifest.js";
+import type { RawConfig } from "../model/raw-config.js";
+import { parseConfigText } from "./parse-config.js";
+
+/**
+ * The built-in offline set: config.json and a tensor manifest per popular model, shipped in
+ * fixtures/hub/ (the same files the tests' mock Hub serves). Used when the Hub cannot be reached
+ * and neither cache has the model.
+ */
+const BUILTIN_ROOT = fileURLToPath(new URL("../../fixtures/hub/", import.meta.url));
+
+export interface BuiltinModel {
+  config: RawConfig;
+  manifest: TensorManifest;
+}
+
+export async function loadBuiltinModel(id: string): Promise<BuiltinModel | undefined> {
+  const dir = join(BUILTIN_ROOT, ...id.split("/"));
+  let configText: string;
+  let manifestText: string;
+  try {
+    [configText, manifestText] = await Promise.all([readFile(join(dir, "config.json"), "utf8"), readFile(join(dir, "manifest.json"), "utf8")]);
+  } catch {
+    return undefined;
+  }
+  return {
+    config: parseConfigText(configText, `built-in ${id}/config.json`),
+    manifest: parseManifest(manifestText, `built-in ${id}/manifest.json`),
+  };
+}
+
+export async function listBuiltinModels(): Promise<string[]> {
+  const ids: string[] = [];
+  for (const org of await readdir(BUILTIN_ROOT, { withFileTypes: true })) {
+    if (!org.isDirectory()) continue;
+    for (const name of await readdir(join(BUILTIN_ROOT, org.name), { withFileTypes: true })) {
+      if (name.isDirectory()) ids.push(`${org.name}/${name.name}`);
+    }
+  }
+  return ids.sort();
+}

@@ -1,0 +1,20 @@
+import { MalformedFileError } from "../errors.js";
+import { isRawConfig, type RawConfig } from "../model/raw-config.js";
+
+/** config.json files are a few kB; anything this large is not one. */
+export const MAX_CONFIG_BYTES = 10_000_000;
+
+export function parseConfigText(text: string, source: string): RawConfig {
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw new MalformedFileError(source, `is ${text.length} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a config.json`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const detail = (error as Error).message.replace(/^JSON\.parse: /, "");
+    throw new MalformedFileError(source, `is not valid JSON (${detail}): the file is truncated or corrupt; delete it and fetch it again`);
+  }
+  if (!isRawConfig(parsed)) throw new MalformedFileError(source, "is valid JSON but not an object: this is not a model config");
+  return parsed;
+}

@@ -1,0 +1,44 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** Everything the loading code needs to know about the user's environment, resolved once. */
+export interface HubSettings {
+  /** Hub base URL (`HF_ENDPOINT`). */
+  endpoint: string;
+  /** `HF_TOKEN`; sent only to `endpoint`. */
+  token?: string | undefined;
+  /** The Hugging Face hub cache (`HF_HUB_CACHE`, `HF_HOME/hub`, …). */
+  hfCacheDir: string;
+  /** vramplan's own cache of tensor manifests. */
+  cacheDir: string;
+  /** `HF_HUB_OFFLINE` / `--offline`: never touch the network. */
+  offline: boolean;
+  timeoutMs?: number | undefined;
+  /** Transport override; tests pass the fetch msw intercepts. */
+  transport?: typeof fetch | undefined;
+  /** Diagnostics sink (the CLI's --debug); never receives the token. */
+  debug?: ((message: string) => void) | undefined;
+}
+
+export const DEFAULT_ENDPOINT = "https://huggingface.co";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const isTruthy = (value: string | undefined) => value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
+
+/**
+ * Reads the Hugging Face environment variables the way huggingface_hub does. Takes the
+ * environment as an argument: the library itself never reads `process.env`.
+ */
+export function hubSettingsFromEnv(env: Env, home: string = homedir()): HubSettings {
+  const xdgCache = env["XDG_CACHE_HOME"] || join(home, ".cache");
+  const hfHome = env["HF_HOME"] || join(xdgCache, "huggingface");
+  const token = (env["HF_TOKEN"] || env["HUGGING_FACE_HUB_TOKEN"])?.trim();
+  return {
+    endpoint: (env["HF_ENDPOINT"] || DEFAULT_ENDPOINT).replace(/\/+$/, ""),
+    token: token || undefined,
+    hfCacheDir: env["HF_HUB_CACHE"] || env["HUGGINGFACE_HUB_CACHE"] || join(hfHome, "hub"),
+    cacheDir: env["VRAMPLAN_CACHE"] || join(xdgCache, "vramplan"),
+    offline: isTruthy(env["HF_HUB_OFFLINE"]),
+  };
+}

@@ -1,0 +1,51 @@
+import { UsageError } from "./errors.js";
+
+export interface ModelRef {
+  /** `org/name`, or a legacy bare name such as `gpt2`. */
+  id: string;
+  /** A branch, tag or 40-hex commit; `main` unless the user said otherwise. */
+  revision: string;
+}
+
+export const DEFAULT_REVISION = "main";
+
+// The Hub's own rule (huggingface_hub `validate_repo_id`): optional namespace, then a name of word
+// characters, dots and dashes, at most 96 characters each, with no `--` or `..` anywhere.
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}$/;
+const REVISION = /^[A-Za-z0-9_.\-/]{1,255}$/;
+
+/**
+ * Parses `org/name` or `org/name@revision`. An explicit `revision` argument wins over `@`.
+ * Throws a UsageError naming what is wrong and how a valid id looks.
+ */
+export function parseModelRef(input: string, revision?: string): ModelRef {
+  const trimmed = input.trim();
+  const at = trimmed.lastIndexOf("@");
+  const id = at > 0 ? trimmed.slice(0, at) : trimmed;
+  const inlineRevision = at > 0 ? trimmed.slice(at + 1) : undefined;
+  const hint = "expected a Hugging Face model id like Qwen/Qwen2.5-7B (optionally @revision)";
+
+  if (id.length === 0) throw new UsageError(`empty model id: ${hint}`);
+  if (/^https?:\/\//.test(id)) {
+    const path = id.replace(/^https?:\/\/[^/]+\//, "").split("/").slice(0, 2).join("/");
+    throw new UsageError(`"${id}" is a URL, not a model id: pass "${path}" instead`);
+  }
+  const segments = id.split("/");
+  const valid =
+    segments.length <= 2 &&
+    segments.every((segment) => SEGMENT.test(segment) && !segment.endsWith(".") && !segment.endsWith("-")) &&
+    !id.includes("--") &&
+    !id.includes("..") &&
+    !id.endsWith(".git");
+  if (!valid) throw new UsageError(`invalid model id "${id}": ${hint}`);
+
+  const chosen = revision ?? inlineRevision ?? DEFAULT_REVISION;
+  if (!REVISION.test(chosen) || chosen.includes("..")) {
+    throw new UsageError(`invalid revision "${chosen}": use a branch, tag or commit hash`);
+  }
+  return { id, revision: chosen };
+}
+
+export function isCommitHash(revision: string): boolean {
+  return /^[0-9a-f]{40}$/.test(revision);
+}
