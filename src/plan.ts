@@ -7,6 +7,7 @@ import { parseModelRef } from "./model-id.js";
 import { deriveModelSpec } from "./model/derive.js";
 import { COMPUTE_DTYPE_BYTES, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice } from "./model/dtypes.js";
 import type { ModelSpec } from "./model/spec.js";
+import { formatInt } from "./report/units.js";
 
 export interface PlanOptions {
   /** Branch, tag or commit; `main` by default (an `@revision` suffix on the id also works). */
@@ -178,7 +179,7 @@ function resolveContext(spec: ModelSpec, options: PlanOptions, warnings: PlanWar
   const context = options.context;
   if (!Number.isSafeInteger(context) || context < 1) throw new UsageError(`--context must be a positive whole number of tokens, got ${context}`);
   if (spec.maxContext !== undefined && context > spec.maxContext) {
-    const message = `context ${context.toLocaleString("en-US")} exceeds the model's maximum of ${spec.maxContext.toLocaleString("en-US")} tokens`;
+    const message = `context ${formatInt(context)} exceeds the model's maximum of ${formatInt(spec.maxContext)} tokens`;
     if (options.strict) throw new ContextTooLongError(`${message}: lower --context, or drop --strict to plan it anyway`);
     warnings.push({ code: "context-beyond-maximum", message: `${message}; the model was not trained for it` });
   }

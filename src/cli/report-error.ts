@@ -1,4 +1,5 @@
 import { EXIT_CODES, isVramplanError } from "../errors.js";
+import { scrubToken } from "./settings.js";
 
 /**
  * The one place an error becomes output: one line on stderr for a known problem, a hint to rerun
@@ -6,7 +7,7 @@ import { EXIT_CODES, isVramplanError } from "../errors.js";
  * anything printed, whatever produced it.
  */
 export function reportError(error: unknown, options: { debug: boolean; token?: string | undefined; stderr: (text: string) => void }): number {
-  const scrub = (text: string) => (options.token ? text.replaceAll(options.token, "hf_***") : text);
+  const scrub = (text: string) => scrubToken(text, options.token);
   const message = error instanceof Error ? error.message : String(error);
   if (isVramplanError(error)) {
     options.stderr(scrub(`vramplan: ${message}\n`));

@@ -23,6 +23,7 @@ export interface HttpSettings {
   /** Waiting, injectable so tests of backoff need no real time. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  now?: () => number;
   /** Called before a retry; the CLI prints it under --debug. */
   onRetry?: (event: RetryEvent) => void;
 }
@@ -52,11 +53,12 @@ export class UnreachableError extends NetworkError {
 /** Shared by all requests of one client: nobody sends before `notBefore`. */
 class RetryGate {
   notBefore = 0;
+  constructor(private readonly now: () => number) {}
   async wait(sleep: (ms: number) => Promise<void>): Promise<void> {
-    for (let delay = this.notBefore - Date.now(); delay > 0; delay = this.notBefore - Date.now()) await sleep(delay);
+    for (let delay = this.notBefore - this.now(); delay > 0; delay = this.notBefore - this.now()) await sleep(delay);
   }
   pushBack(ms: number): void {
-    this.notBefore = Math.max(this.notBefore, Date.now() + ms);
+    this.notBefore = Math.max(this.notBefore, this.now() + ms);
   }
 }
 
@@ -68,7 +70,7 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
   const maxAttempts = settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const sleep = settings.sleep ?? realSleep;
   const random = settings.random ?? Math.random;
-  const gate = new RetryGate();
+  const gate = new RetryGate(settings.now ?? Date.now);
   let transport: Promise<typeof fetch> | undefined;
   const getTransport = () => (transport ??= settings.transport ? Promise.resolve(settings.transport) : undiciTransport(timeoutMs));
 
@@ -96,7 +98,7 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
       if (!RETRYABLE_STATUS.has(response.status)) return response;
 
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-      await response.body?.cancel().catch(() => undefined);
+      discardBody(response);
       if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
         throw new NetworkError(`the Hub asked to wait ${Math.ceil(retryAfterMs / 1000)} s before retrying (HTTP ${response.status}): try again later`);
       }
@@ -122,7 +124,7 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
       const response = await attempt(url, { ...init, method, body: body ?? null }, headers);
       const location = response.headers.get("location");
       if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) return response;
-      await response.body?.cancel().catch(() => undefined);
+      discardBody(response);
       if (hop >= MAX_REDIRECTS) throw new NetworkError(`too many redirects from ${redact(url)}`);
       url = new URL(location, url);
       if (response.status === 303) {
@@ -149,6 +151,11 @@ function requestSignal(outer: AbortSignal | null | undefined, timeoutMs: number)
   // Twice the idle bound: a request may connect, wait for headers and stream within it.
   const timeout = AbortSignal.timeout(2 * timeoutMs);
   return outer ? AbortSignal.any([outer, timeout]) : timeout;
+}
+
+/** Frees the connection of an answer we will not read. Not awaited: some bodies settle only when drained. */
+function discardBody(response: Response): void {
+  response.body?.cancel().catch(() => undefined);
 }
 
 function backoff(attemptNumber: number, random: () => number): number {

@@ -16,6 +16,8 @@ interface HubApiErrorLike {
   statusCode: number;
   url: string;
   message: string;
+  /** The JSON body the Hub answered with, e.g. `{ "error": "Invalid rev id: v9" }`. */
+  data?: { error?: unknown };
 }
 
 function isHubApiError(error: unknown): error is HubApiErrorLike {
@@ -45,7 +47,9 @@ export function toVramplanError(error: unknown, context: HubErrorContext): Vramp
       return new HubHttpError("accessDenied", `access to ${context.id} was refused (HTTP ${status}): ${fix}`, details);
     }
     if (status === 404) {
-      if (/revision/i.test(error.message)) {
+      // The Hub says which: "Repository not found" versus "Invalid rev id" / "Revision Not Found".
+      const hubSays = typeof error.data?.error === "string" ? error.data.error : "";
+      if (/\brev(ision)?\b/i.test(hubSays)) {
         return new HubHttpError("notFound", `revision "${context.revision}" of ${context.id} not found (HTTP 404): check the branch, tag or commit`, details);
       }
       if (context.what) {

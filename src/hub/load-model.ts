@@ -48,7 +48,7 @@ export async function loadModel(ref: ModelRef, settings: HubSettings): Promise<L
     } catch (error) {
       if (!(error instanceof UnreachableError)) throw error;
       settings.debug?.(error.message);
-      return loadOffline(ref, settings, `cannot reach ${settings.endpoint}`);
+      return loadOffline(ref, settings, `cannot reach ${settings.endpoint}`, { announce: true });
     }
   }
   return loadOffline(ref, settings, "offline");
@@ -98,15 +98,16 @@ async function loadOnline(ref: ModelRef, settings: HubSettings): Promise<LoadedM
   return { ...base(ref, commit, "hub", config, notes), manifest, manifestSource: "hub" };
 }
 
-async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string): Promise<LoadedModel> {
+async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string, options: { announce?: boolean } = {}): Promise<LoadedModel> {
   const commit = await readCachedCommit(settings.hfCacheDir, ref.id, ref.revision);
   const configPath = commit && (await cachedSnapshotFile(settings.hfCacheDir, ref.id, commit, CONFIG_FILE));
   if (commit && configPath) {
     const config = await readConfigFile(configPath, configPath);
-    const notes: string[] = [];
+    // Asked for offline, the user knows; fallen back to it, they should be told.
+    const notes = options.announce ? [`${reason}: planned from the cache (${ref.revision} was ${commit.slice(0, 7)} when cached)`] : [];
     const cached = await cachedManifest(ref.id, commit, settings, notes);
     if (cached) return { ...base(ref, commit, "hf-cache", config, notes), ...cached };
-    notes.push(`${reason}: no safetensors headers cached for ${ref.id} at ${commit.slice(0, 7)}: weights are derived from config.json`);
+    notes.push(`no safetensors headers cached for ${ref.id} at ${commit.slice(0, 7)}: weights are derived from config.json`);
     return { ...base(ref, commit, "hf-cache", config, notes), manifest: undefined, manifestSource: undefined };
   }
 

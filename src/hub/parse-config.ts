@@ -6,15 +6,15 @@ export const MAX_CONFIG_BYTES = 10_000_000;
 
 export function parseConfigText(text: string, source: string): RawConfig {
   if (text.length > MAX_CONFIG_BYTES) {
-    throw new MalformedFileError(source, `is ${text.length} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a config.json`);
+    throw new MalformedFileError(source, `${text.length} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a config.json`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     const detail = (error as Error).message.replace(/^JSON\.parse: /, "");
-    throw new MalformedFileError(source, `is not valid JSON (${detail}): the file is truncated or corrupt; delete it and fetch it again`);
+    throw new MalformedFileError(source, `not valid JSON (${detail}): the file is truncated or corrupt; delete it and fetch it again`);
   }
-  if (!isRawConfig(parsed)) throw new MalformedFileError(source, "is valid JSON but not an object: this is not a model config");
+  if (!isRawConfig(parsed)) throw new MalformedFileError(source, "valid JSON but not an object: this is not a model config");
   return parsed;
 }

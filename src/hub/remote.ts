@@ -21,22 +21,35 @@ export interface ResolvedRevision {
 
 const hubModule = () => import("@huggingface/hub");
 
-/** One request: the commit a revision points to, and the repo's file list. */
+/**
+ * One request: the commit a revision points to, and the repo's file list. The Hub's model-info
+ * endpoint (what @huggingface/hub's modelInfo calls), asked directly: a warm run needs nothing
+ * else from the Hub, and this keeps that package unloaded for it.
+ */
 export async function resolveRevision(context: RemoteContext, revision: string): Promise<ResolvedRevision> {
-  const { modelInfo } = await hubModule();
-  const info = await modelInfo({
-    name: context.id,
-    revision,
-    hubUrl: context.endpoint,
-    fetch: context.fetch,
-    additionalFields: ["sha", "filePaths"],
-  });
-  const commit: unknown = info.sha;
-  if (typeof commit !== "string" || !/^[0-9a-f]{40}$/.test(commit)) {
+  const url = `${context.endpoint}/api/models/${context.id}/revision/${encodeURIComponent(revision)}?expand=sha&expand=siblings&expand=gated`;
+  const response = await context.fetch(url, { headers: { Accept: "application/json" } });
+  const body: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw new HubResponseError(response.status, url, body);
+  const info = (body ?? {}) as { sha?: unknown; siblings?: { rfilename?: unknown }[]; gated?: unknown };
+  if (typeof info.sha !== "string" || !/^[0-9a-f]{40}$/.test(info.sha)) {
     throw new MalformedFileError(`${context.endpoint}/api/models/${context.id}`, "model info has no commit sha: is HF_ENDPOINT a Hugging Face Hub?");
   }
-  const files = (info.filePaths ?? []).filter((name): name is string => typeof name === "string");
-  return { commit, files, gated: info.gated ?? false };
+  const files = (Array.isArray(info.siblings) ? info.siblings : []).map((sibling) => sibling?.rfilename).filter((name): name is string => typeof name === "string");
+  const gated = info.gated === "auto" || info.gated === "manual" ? info.gated : false;
+  return { commit: info.sha, files, gated };
+}
+
+/** A non-2xx answer, shaped like @huggingface/hub's HubApiError so one mapper handles both. */
+export class HubResponseError extends Error {
+  override readonly name = "HubResponseError";
+  constructor(
+    readonly statusCode: number,
+    readonly url: string,
+    readonly data: unknown,
+  ) {
+    super(`HTTP ${statusCode}`);
+  }
 }
 
 /**

@@ -58,6 +58,8 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     guessed.push({ field: "tie_word_embeddings", assumed: "true (the transformers default)" });
   }
 
+  if (!family) guessed.push(...unmodelledFeatures(config));
+
   const kv = { kvHeads: numKeyValueHeads, headDim };
   const attention = deriveAttentionLayers(config, numLayers, kv, family?.rules, guessed);
 
@@ -142,6 +144,28 @@ function deriveIntermediateSize(
   if (layout.mlp === "plain" && !generic) return 4 * hiddenSize;
   guessed.push({ field: "intermediate_size", assumed: `${4 * hiddenSize} (4 × hidden_size)` });
   return 4 * hiddenSize;
+}
+
+/**
+ * Features the generic rules cannot size. Named as guesses so an unknown MoE or MLA model is never
+ * planned silently as if it were dense (DeepSeek-V3 read generically would cache 56-dim MHA heads).
+ */
+function unmodelledFeatures(config: RawConfig): GuessedField[] {
+  const found: GuessedField[] = [];
+  if (config["kv_lora_rank"] !== undefined && config["kv_lora_rank"] !== null) {
+    found.push({ field: "kv_lora_rank", assumed: "multi-head latent attention is not modelled: the KV cache is sized as plain attention, an overestimate" });
+  }
+  const expertField = ["num_local_experts", "n_routed_experts", "num_experts", "moe_num_experts"].find((name) => {
+    const value = config[name];
+    return typeof value === "number" && value > 1;
+  });
+  if (expertField) {
+    found.push({
+      field: expertField,
+      assumed: "mixture-of-experts layers are not modelled: the config-derived parameter count has one dense MLP per layer (weights read from safetensors stay exact)",
+    });
+  }
+  return found;
 }
 
 function genericLayout(config: RawConfig, guessed: GuessedField[]): LayerLayout {

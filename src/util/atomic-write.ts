@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -7,9 +6,12 @@ import { dirname } from "node:path";
  * to a temporary sibling named for this process, which is renamed over the target (atomic within a
  * filesystem). Two runs writing the same entry at once each rename a complete file.
  */
+let sequence = 0;
+
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  // Unique per process and call; node:crypto is not loaded for this, it costs start-up time.
+  const temporary = `${path}.${process.pid}.${Date.now().toString(36)}${(sequence++).toString(36)}.tmp`;
   try {
     await writeFile(temporary, content);
     await rename(temporary, path);

@@ -1,0 +1,114 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT_CODES } from "../src/errors.js";
+import { startHttpHub, type RunningHub } from "./support/http-hub.js";
+import { MockHub } from "./support/mock-hub.js";
+
+/**
+ * The built CLI as a user runs it: a child process, real HTTP through undici to a mock Hub on
+ * 127.0.0.1, the HF cache and vramplan's cache on disk; then the same again with the server gone.
+ */
+const BIN = fileURLToPath(new URL("../bin/vramplan.js", import.meta.url));
+let root: string;
+let hub: MockHub;
+let server: RunningHub;
+let cdn: RunningHub;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function vramplan(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        env: { PATH: process.env["PATH"] ?? "", HOME: root, HF_HUB_CACHE: join(root, "hf"), VRAMPLAN_CACHE: join(root, "vramplan"), HF_ENDPOINT: server.endpoint, ...env },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "vramplan-e2e-"));
+  hub = new MockHub();
+  cdn = await startHttpHub(hub);
+  hub.options.cdnOrigin = cdn.endpoint;
+  hub.options.acceptedTokens = ["hf_e2e_secret"];
+  hub.setModel("acme/gated", { ...hub.models.get("Qwen/Qwen2.5-0.5B"), gated: "manual" });
+  hub.setModel("acme/gated-too", { ...hub.models.get("Qwen/Qwen2.5-0.5B"), gated: "manual" });
+  hub.setModel("acme/broken", { config: "{ not json" });
+  server = await startHttpHub(hub);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await cdn?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("the built CLI against a loopback Hub", () => {
+  let online: Record<string, any>;
+
+  it("plans Qwen2.5-7B at 32k online: JSON on stdout, nothing else", async () => {
+    const run = await vramplan(["plan", "Qwen/Qwen2.5-7B", "--context", "32768", "--json"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    online = JSON.parse(run.stdout);
+    expect(online["weights"].bytes).toBe(15_231_233_024);
+    expect(online["weights"].parameters).toBe(7_615_616_512);
+    expect(online["kvCache"].bytes).toBe(1_879_048_192);
+    expect(online["model"].configSource).toBe("hub");
+    // Safetensors bodies were read from the CDN origin the Hub redirected to, with ranges only.
+    const cdnReads = hub.log.filter((entry) => entry.url.startsWith(cdn.endpoint));
+    expect(cdnReads.length).toBeGreaterThan(0);
+    for (const read of cdnReads) expect(read.range).toMatch(/^bytes=\d+-\d+$/);
+  });
+
+  it("sends HF_TOKEN to the Hub endpoint and never to the host it redirects to", async () => {
+    hub.log.length = 0;
+    const run = await vramplan(["plan", "acme/gated", "--json"], { HF_TOKEN: "hf_e2e_secret" });
+    expect(run.code).toBe(0);
+    const toCdn = hub.log.filter((entry) => entry.url.startsWith(cdn.endpoint));
+    const toHub = hub.log.filter((entry) => entry.url.startsWith(server.endpoint));
+    expect(toCdn.length).toBeGreaterThan(0);
+    expect(toCdn.every((entry) => entry.authorization === null)).toBe(true);
+    expect(toHub.every((entry) => entry.authorization === "Bearer hf_e2e_secret")).toBe(true);
+    expect(run.stdout + run.stderr).not.toContain("hf_e2e_secret");
+  });
+
+  it("errors: 404, gated without token, malformed config — one line each, distinct codes", async () => {
+    const missing = await vramplan(["plan", "acme/missing"]);
+    expect([missing.code, missing.stderr]).toEqual([EXIT_CODES.notFound, expect.stringMatching(/^vramplan: model acme\/missing not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 404\)[^\n]*\n$/)]);
+    const gated = await vramplan(["plan", "acme/gated-too"]);
+    expect([gated.code, gated.stderr]).toEqual([EXIT_CODES.accessDenied, expect.stringMatching(/^vramplan: acme\/gated-too is a gated model \(HTTP 401\): accept the license at .*set HF_TOKEN[^\n]*\n$/)]);
+    const broken = await vramplan(["plan", "acme/broken"]);
+    expect([broken.code, broken.stderr]).toEqual([EXIT_CODES.malformed, expect.stringMatching(/^vramplan: acme\/broken\/config\.json: not valid JSON[^\n]*\n$/)]);
+  });
+
+  it("with the server stopped and HF_HUB_OFFLINE=1, plans the same numbers from the caches alone", async () => {
+    await server.close();
+    const run = await vramplan(["plan", "Qwen/Qwen2.5-7B", "--context", "32768", "--json"], { HF_HUB_OFFLINE: "1" });
+    expect(run.code).toBe(0);
+    const offline = JSON.parse(run.stdout);
+    expect(offline.weights).toEqual(online["weights"]);
+    expect(offline.kvCache).toEqual(online["kvCache"]);
+    expect(offline.model).toMatchObject({ configSource: "hf-cache", manifestSource: "vramplan-cache", commit: online["model"].commit });
+  });
+
+  it("with the server stopped and no offline flag, falls back to the cache and says why", async () => {
+    const run = await vramplan(["plan", "Qwen/Qwen2.5-7B", "--context", "32768"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^KV cache\s+1,879,048,192/m);
+    expect(run.stdout).toMatch(/^note: cannot reach http:\/\/127\.0\.0\.1:\d+: planned from the cache \(main was [0-9a-f]{7} when cached\)$/m);
+  });
+});

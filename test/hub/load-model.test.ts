@@ -1,0 +1,235 @@
+import { lstat, readFile, readlink, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { http } from "msw";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { isVramplanError } from "../../src/errors.js";
+import { plan } from "../../src/plan.js";
+import { manifestPath } from "../../src/hub/manifest-cache.js";
+import { commitFor, MockHub } from "../support/mock-hub.js";
+import { MOCK_CDN, MOCK_ENDPOINT, startMswHub } from "../support/msw-hub.js";
+import { tempSettings, type TempSettings } from "../support/temp-settings.js";
+
+const hub = new MockHub();
+const server = startMswHub(hub);
+let settings: TempSettings;
+
+afterAll(() => server.close());
+afterEach(async () => {
+  hub.log.length = 0;
+  await settings?.cleanup();
+});
+
+async function expectError(promise: Promise<unknown>, code: string, pattern: RegExp) {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(isVramplanError(error), `expected a VramplanError, got ${String(error)}`).toBe(true);
+  expect((error as { code: string }).code).toBe(code);
+  expect((error as Error).message).toMatch(pattern);
+  expect((error as Error).message).not.toContain("\n");
+}
+
+describe("loading a model from the Hub", () => {
+  it("plans Qwen2.5-7B at 32k from a single-index sharded checkpoint, exactly", async () => {
+    settings = await tempSettings();
+    const result = await plan("Qwen/Qwen2.5-7B", { context: 32768, hub: settings });
+    // model.safetensors.index.json metadata.total_size of Qwen/Qwen2.5-7B (published: 15,231,233,024 B,
+    // 7,615,616,512 parameters in bf16; see ../shared/conformance/Qwen--Qwen2.5-7B/expected.json sources).
+    expect(result.weights.bytes).toBe(15_231_233_024);
+    expect(result.weights.parameters).toBe(7_615_616_512);
+    expect(result.weights.source).toBe("safetensors");
+    // KV = 2 (K and V) × 28 layers × 4 KV heads × 128 head_dim × 2 B (bf16) × 32,768 tokens × 1 sequence
+    expect(result.kvCache.bytes).toBe(2 * 28 * 4 * 128 * 2 * 32768);
+    expect(result.kvCache.bytes).toBe(1_879_048_192);
+    expect(result.model.commit).toBe(commitFor("Qwen/Qwen2.5-7B"));
+    expect(result.model.configSource).toBe("hub");
+    expect(result.model.manifestSource).toBe("hub");
+  });
+
+  it("writes the HF cache layout huggingface_hub reads, and vramplan's manifest, pinned to the commit", async () => {
+    settings = await tempSettings();
+    await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    const commit = commitFor("Qwen/Qwen2.5-0.5B");
+    const repo = join(settings.hfCacheDir, "models--Qwen--Qwen2.5-0.5B");
+    expect(await readFile(join(repo, "refs", "main"), "utf8")).toBe(commit);
+    const snapshot = join(repo, "snapshots", commit, "config.json");
+    expect((await lstat(snapshot)).isSymbolicLink()).toBe(true);
+    expect(await readlink(snapshot)).toMatch(/^\.\.\/\.\.\/blobs\/[0-9a-f]{40}$/);
+    expect(JSON.parse(await readFile(snapshot, "utf8")).model_type).toBe("qwen2");
+    expect(await readdir(join(repo, "blobs"))).toHaveLength(1); // no .incomplete left behind
+    const manifest = JSON.parse(await readFile(manifestPath(settings.cacheDir, "Qwen/Qwen2.5-0.5B", commit), "utf8"));
+    expect(manifest.format).toBe("vramplan.manifest/1");
+  });
+
+  it("never writes to stdout while downloading (the hub client's console.debug is silenced)", async () => {
+    settings = await tempSettings();
+    const debug = vi.spyOn(console, "debug");
+    const log = vi.spyOn(console, "log");
+    const write = vi.spyOn(process.stdout, "write");
+    await plan("meta-llama/Llama-3.2-1B", { hub: settings });
+    expect(debug).not.toHaveBeenCalled();
+    expect(log).not.toHaveBeenCalled();
+    expect(write).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+  });
+
+  it("reads a sharded checkpoint's headers with range requests only, never the weights", async () => {
+    settings = await tempSettings();
+    const result = await plan("meta-llama/Llama-3.1-8B", { context: 8192, hub: settings });
+    // Published total_size of meta-llama/Llama-3.1-8B's index (../shared/conformance sources).
+    expect(result.weights.bytes).toBe(16_060_522_496);
+    // KV = 2 × 32 layers × 8 KV heads × 128 head_dim × 2 B × 8,192 tokens
+    expect(result.kvCache.bytes).toBe(2 * 32 * 8 * 128 * 2 * 8192);
+    expect(result.kvCache.bytes).toBe(1_073_741_824);
+    const shardReads = hub.requestsTo(".safetensors").filter((entry) => entry.method === "GET" && !entry.url.endsWith(".json"));
+    expect(shardReads.length).toBeGreaterThan(0);
+    for (const read of shardReads) expect(read.range, read.url).toMatch(/^bytes=\d+-\d+$/);
+  });
+
+  it("multiplies the KV cache by --batch", async () => {
+    settings = await tempSettings();
+    const one = await plan("meta-llama/Llama-3.1-8B", { context: 8192, hub: settings });
+    const four = await plan("meta-llama/Llama-3.1-8B", { context: 8192, batch: 4, hub: settings });
+    expect(four.kvCache.bytes).toBe(4 * one.kvCache.bytes);
+    expect(four.weights.bytes).toBe(one.weights.bytes);
+  });
+
+  it("plans again offline from the caches with no request at all", async () => {
+    settings = await tempSettings();
+    const online = await plan("mistralai/Mistral-7B-v0.1", { hub: settings });
+    hub.log.length = 0;
+    const offline = await plan("mistralai/Mistral-7B-v0.1", { hub: { ...settings, offline: true } });
+    expect(hub.log).toHaveLength(0);
+    expect(offline.weights).toEqual(online.weights);
+    expect(offline.kvCache).toEqual(online.kvCache);
+    expect(offline.model.configSource).toBe("hf-cache");
+    expect(offline.model.manifestSource).toBe("vramplan-cache");
+    expect(offline.model.commit).toBe(online.model.commit);
+  });
+
+  it("asks the Hub only for the revision once the commit's files are cached", async () => {
+    settings = await tempSettings();
+    await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    hub.log.length = 0;
+    await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    expect(hub.log.map((entry) => new URL(entry.url).pathname)).toEqual(["/api/models/Qwen/Qwen2.5-0.5B/revision/main"]);
+  });
+});
+
+describe("errors from the Hub", () => {
+  it("a repo that does not exist is a not-found error naming the id", async () => {
+    settings = await tempSettings();
+    await expectError(plan("nobody/no-such-model", { hub: settings }), "notFound", /nobody\/no-such-model not found .*HTTP 404/);
+  });
+
+  it("an unknown revision names the revision", async () => {
+    settings = await tempSettings();
+    await expectError(plan("Qwen/Qwen2.5-0.5B", { revision: "v9", hub: settings }), "notFound", /revision "v9" of Qwen\/Qwen2.5-0.5B not found/);
+  });
+
+  it("a gated repo without a token says to accept the license and set HF_TOKEN", async () => {
+    hub.setModel("acme/gated-model", { ...hub.models.get("Qwen/Qwen2.5-0.5B"), gated: "manual" });
+    settings = await tempSettings();
+    await expectError(plan("acme/gated-model", { hub: settings }), "accessDenied", /gated model \(HTTP 401\): accept the license at https:\/\/hub\.mock\.test\/acme\/gated-model, then set HF_TOKEN/);
+  });
+
+  it("a gated repo with a token that has no access says so (403)", async () => {
+    hub.setModel("acme/gated-model", { ...hub.models.get("Qwen/Qwen2.5-0.5B"), gated: "manual" });
+    settings = await tempSettings({ token: "hf_notallowed" });
+    await expectError(plan("acme/gated-model", { hub: settings }), "accessDenied", /HTTP 403\): your HF_TOKEN has no access yet/);
+  });
+
+  it("a malformed config.json is a one-line error naming the file, and is not kept in the cache", async () => {
+    hub.setModel("acme/broken-config", { config: '{"model_type": "llama", "hidden_size": 4096,' });
+    settings = await tempSettings();
+    await expectError(plan("acme/broken-config", { hub: settings }), "malformed", /acme\/broken-config\/config.json: not valid JSON/);
+    const snapshots = join(settings.hfCacheDir, "models--acme--broken-config", "snapshots", commitFor("acme/broken-config"));
+    expect(await readdir(snapshots)).toEqual([]);
+    expect(await readdir(join(settings.hfCacheDir, "models--acme--broken-config", "blobs"))).toEqual([]);
+  });
+
+  it("a config without num_hidden_layers names the missing field", async () => {
+    const config = { ...(hub.models.get("Qwen/Qwen2.5-0.5B")?.config as object) } as Record<string, unknown>;
+    delete config["num_hidden_layers"];
+    hub.setModel("acme/no-layers", { config });
+    settings = await tempSettings();
+    await expectError(plan("acme/no-layers", { hub: settings }), "unsupported", /config.json has no num_hidden_layers/);
+  });
+
+  it("a truncated safetensors header is a malformed-file error", async () => {
+    const files = hub.models.get("Qwen/Qwen2.5-0.5B")?.files ?? [];
+    hub.setModel("acme/truncated", { config: hub.models.get("Qwen/Qwen2.5-0.5B")?.config ?? {}, files });
+    const original = hub.options.fault;
+    hub.options.fault = (request, url) => {
+      if (!url.pathname.endsWith("acme/truncated/resolve/" + commitFor("acme/truncated") + "/model.safetensors")) return undefined;
+      const range = request.headers.get("range");
+      if (range === "bytes=0-7" || range === "bytes=0-0") return undefined;
+      // Serve only the first 100 bytes of the header JSON, as a connection cut short would.
+      return hub.serve(new Request(request.url, { headers: { range: "bytes=8-107" } }));
+    };
+    settings = await tempSettings();
+    try {
+      await expectError(plan("acme/truncated", { hub: settings }), "malformed", /model\.safetensors: .*not valid JSON/);
+    } finally {
+      hub.options.fault = original;
+    }
+  });
+
+  it("an absurd header length is refused before anything is read", async () => {
+    const files = hub.models.get("Qwen/Qwen2.5-0.5B")?.files ?? [];
+    hub.setModel("acme/huge-header", { config: hub.models.get("Qwen/Qwen2.5-0.5B")?.config ?? {}, files });
+    const original = hub.options.fault;
+    hub.options.fault = (request, url) => {
+      if (!url.pathname.endsWith("/model.safetensors") || !url.pathname.includes("acme/huge-header") || request.headers.get("range") !== "bytes=0-7") return undefined;
+      const prefix = new Uint8Array(8);
+      new DataView(prefix.buffer).setBigUint64(0, 200_000_000n, true); // 200 MB header claim
+      return new Response(prefix, { status: 206, headers: { "Content-Range": "bytes 0-7/300000000" } });
+    };
+    settings = await tempSettings();
+    try {
+      await expectError(plan("acme/huge-header", { hub: settings }), "malformed", /header is too big|header claims/);
+    } finally {
+      hub.options.fault = original;
+    }
+  });
+
+  it("retries a 503 and succeeds", async () => {
+    let failures = 1;
+    const original = hub.options.fault;
+    hub.options.fault = (_request, url) => {
+      if (url.pathname.includes("/revision/") && failures-- > 0) return new Response("busy", { status: 503 });
+      return undefined;
+    };
+    settings = await tempSettings();
+    try {
+      const result = await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+      expect(result.weights.bytes).toBe(988_065_536);
+      expect(hub.requestsTo("/revision/")).toHaveLength(2);
+    } finally {
+      hub.options.fault = original;
+    }
+  });
+});
+
+describe("the token", () => {
+  it("goes to the configured endpoint only, not to the CDN a file redirects to", async () => {
+    const cdnHub = new MockHub({ cdnOrigin: MOCK_CDN });
+    cdnHub.setModel("acme/gated-model", { ...cdnHub.models.get("Qwen/Qwen2.5-0.5B"), gated: "manual" });
+    // Route this test's traffic to a hub that redirects safetensors reads to its CDN.
+    server.use(...[MOCK_ENDPOINT, MOCK_CDN].map((origin) => http.all(`${origin}/*`, ({ request }) => cdnHub.handle(request))));
+    settings = await tempSettings({ token: "hf_secret_token_value" });
+    cdnHub.options.acceptedTokens = ["hf_secret_token_value"];
+    try {
+      const result = await plan("acme/gated-model", { hub: settings });
+      expect(result.weights.bytes).toBe(988_065_536);
+      const toCdn = cdnHub.log.filter((entry) => entry.url.startsWith(MOCK_CDN));
+      const toHub = cdnHub.log.filter((entry) => entry.url.startsWith(MOCK_ENDPOINT));
+      expect(toCdn.length).toBeGreaterThan(0);
+      for (const entry of toCdn) expect(entry.authorization, entry.url).toBeNull();
+      for (const entry of toHub) expect(entry.authorization).toBe("Bearer hf_secret_token_value");
+    } finally {
+      server.resetHandlers();
+    }
+  });
+});

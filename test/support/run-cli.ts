@@ -1,0 +1,19 @@
+import { runCli } from "../../src/cli/main.js";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured output and the given environment only. */
+export async function runCliCaptured(argv: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(argv, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env,
+  });
+  return { code, stdout, stderr };
+}
