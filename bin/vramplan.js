@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from "../dist/cli/main.js";
+import { preferFastExit, runCli } from "../dist/bundle/cli.mjs";
+preferFastExit();
 process.exitCode = await runCli(process.argv.slice(2));

@@ -13,3 +13,15 @@ export const processIo: CliIo = {
   env: process.env,
   isTTY: Boolean(process.stderr.isTTY),
 };
+
+/**
+ * A command: its yargs definition and what it runs. main.ts registers the definition and runs the
+ * command itself once yargs has parsed and validated the arguments, handing it the CliIo.
+ */
+export interface CliCommand<Args> {
+  name: string;
+  command: string;
+  describe: string;
+  builder: (yargs: import("yargs").Argv) => import("yargs").Argv<unknown>;
+  run: (args: Args, io: CliIo) => Promise<void>;
+}

@@ -2,7 +2,7 @@ import type { Argv } from "yargs";
 import { plan } from "../../plan.js";
 import { KV_DTYPE_CHOICES, type KvDtypeChoice } from "../../model/dtypes.js";
 import { renderPlanTable } from "../../report/table.js";
-import type { CliIo } from "../output.js";
+import type { CliCommand, CliIo } from "../output.js";
 import { parseTokenCount } from "../parse-tokens.js";
 import { cliHubSettings } from "../settings.js";
 
@@ -19,8 +19,8 @@ export interface PlanArgs {
   debug: boolean;
 }
 
-export function planCommand(io: CliIo) {
-  return {
+export const planCommand = {
+    name: "plan",
     command: "plan <model>",
     describe: "Weights and KV cache of one model, exact to the byte",
     builder: (yargs: Argv) =>
@@ -37,7 +37,7 @@ export function planCommand(io: CliIo) {
         .example("$0 plan Qwen/Qwen2.5-7B --context 32768", "weights and KV cache at 32k tokens")
         .example("$0 plan meta-llama/Llama-3.1-8B -c 8k -b 4 --explain", "four sequences of 8,192 tokens, with formulas")
         .example("$0 plan mistralai/Mistral-7B-v0.1 --json", "the plan object as JSON"),
-    handler: async (args: PlanArgs) => {
+    run: async (args: PlanArgs, io: CliIo) => {
       const settings = cliHubSettings(io, args);
       const result = await plan(args.model, {
         ...(args.revision !== undefined && { revision: args.revision }),
@@ -49,5 +49,4 @@ export function planCommand(io: CliIo) {
       });
       io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain }));
     },
-  };
-}
+} satisfies CliCommand<PlanArgs>;
