@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { createServer, type IncomingMessage } from "node:http";
+import { connect, type AddressInfo, type Socket } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +95,35 @@ describe("the built CLI against a loopback Hub", () => {
     expect([gated.code, gated.stderr]).toEqual([EXIT_CODES.accessDenied, expect.stringMatching(/^vramplan: acme\/gated-too is a gated model \(HTTP 401\): accept the license at .*set HF_TOKEN[^\n]*\n$/)]);
     const broken = await vramplan(["plan", "acme/broken"]);
     expect([broken.code, broken.stderr]).toEqual([EXIT_CODES.malformed, expect.stringMatching(/^vramplan: acme\/broken\/config\.json: not valid JSON[^\n]*\n$/)]);
+  });
+
+  it("goes through HTTPS_PROXY / HTTP_PROXY when one is set", async () => {
+    const tunnels: string[] = [];
+    const proxy = createServer();
+    proxy.on("connect", (request: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(request.url ?? "");
+      const [host, port] = (request.url ?? "").split(":");
+      const upstream = connect(Number(port), host, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const run = await vramplan(["plan", "meta-llama/Llama-3.2-1B", "--json"], { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, VRAMPLAN_CACHE: join(root, "proxied"), HF_HUB_CACHE: join(root, "proxied-hf") });
+      expect(run.stderr).toBe("");
+      expect(JSON.parse(run.stdout).weights.bytes).toBe(2_471_628_800);
+      expect(tunnels.length).toBeGreaterThan(0);
+      expect(tunnels.every((target) => target === new URL(server.endpoint).host || target === new URL(cdn.endpoint).host)).toBe(true);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it("with the server stopped and HF_HUB_OFFLINE=1, plans the same numbers from the caches alone", async () => {
