@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("../fixtures/hub/", import.meta.url).pathname;
-const BYTES = { BF16: 2, F16: 2, F32: 4 };
+const BYTES = { BF16: 2, F16: 2, F32: 4, U8: 1 };
 
 /** Llama-style decoder (Llama, Mistral, Qwen2): separate projections, two RMSNorms. */
 function llamaTensors(c, { qkvBias = false } = {}) {
@@ -91,6 +91,58 @@ function gpt2Tensors(c) {
   return t;
 }
 
+/** Mixtral: Mistral attention, a router and eight w1/w2/w3 experts per layer. */
+function mixtralTensors(c) {
+  const h = c.hidden_size, f = c.intermediate_size, E = c.num_local_experts;
+  const out = [];
+  for (const entry of llamaTensors(c)) {
+    const m = /^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$/.exec(entry[0]);
+    if (!m) {
+      out.push(entry);
+      continue;
+    }
+    if (m[2] !== "gate") continue;
+    const p = `model.layers.${m[1]}.block_sparse_moe.`;
+    out.push([`${p}gate.weight`, [E, h]]);
+    for (let e = 0; e < E; e++) {
+      out.push([`${p}experts.${e}.w1.weight`, [f, h]], [`${p}experts.${e}.w2.weight`, [h, f]], [`${p}experts.${e}.w3.weight`, [f, h]]);
+    }
+  }
+  return out;
+}
+
+/**
+ * gpt-oss as openai/gpt-oss-20b ships it: bf16 attention (with biases and sinks), router and
+ * embeddings; MXFP4 experts as U8 `_blocks` (two 4-bit values per byte, 32 per block) and
+ * `_scales` (one E8M0 exponent per block), with bf16 biases.
+ */
+function gptOssTensors(c) {
+  const h = c.hidden_size, L = c.num_hidden_layers, a = c.num_attention_heads, kv = c.num_key_value_heads;
+  const d = c.head_dim, f = c.intermediate_size, E = c.num_local_experts, V = c.vocab_size;
+  const bf = (name, shape) => [name, shape, "BF16"];
+  const u8 = (name, shape) => [name, shape, "U8"];
+  const t = [bf("model.embed_tokens.weight", [V, h])];
+  for (let i = 0; i < L; i++) {
+    const p = `model.layers.${i}.`;
+    t.push(bf(`${p}input_layernorm.weight`, [h]));
+    t.push(bf(`${p}mlp.experts.down_proj_bias`, [E, h]));
+    t.push(u8(`${p}mlp.experts.down_proj_blocks`, [E, h, f / 32, 16]));
+    t.push(u8(`${p}mlp.experts.down_proj_scales`, [E, h, f / 32]));
+    t.push(bf(`${p}mlp.experts.gate_up_proj_bias`, [E, 2 * f]));
+    t.push(u8(`${p}mlp.experts.gate_up_proj_blocks`, [E, 2 * f, h / 32, 16]));
+    t.push(u8(`${p}mlp.experts.gate_up_proj_scales`, [E, 2 * f, h / 32]));
+    t.push(bf(`${p}mlp.router.bias`, [E]), bf(`${p}mlp.router.weight`, [E, h]));
+    t.push(bf(`${p}post_attention_layernorm.weight`, [h]));
+    t.push(bf(`${p}self_attn.k_proj.bias`, [kv * d]), bf(`${p}self_attn.k_proj.weight`, [kv * d, h]));
+    t.push(bf(`${p}self_attn.o_proj.bias`, [h]), bf(`${p}self_attn.o_proj.weight`, [h, a * d]));
+    t.push(bf(`${p}self_attn.q_proj.bias`, [a * d]), bf(`${p}self_attn.q_proj.weight`, [a * d, h]));
+    t.push(bf(`${p}self_attn.sinks`, [a]));
+    t.push(bf(`${p}self_attn.v_proj.bias`, [kv * d]), bf(`${p}self_attn.v_proj.weight`, [kv * d, h]));
+  }
+  t.push(bf("model.norm.weight", [h]), bf("lm_head.weight", [V, h]));
+  return t;
+}
+
 const MODELS = [
   { id: "Qwen/Qwen2.5-0.5B", dtype: "BF16", shards: 1, tensors: (c) => llamaTensors(c, { qkvBias: true }) },
   { id: "Qwen/Qwen2.5-7B", dtype: "BF16", shards: 4, tensors: (c) => llamaTensors(c, { qkvBias: true }) },
@@ -100,16 +152,19 @@ const MODELS = [
   { id: "google/gemma-2-9b", dtype: "F32", shards: 8, tensors: gemma2Tensors },
   { id: "microsoft/Phi-3-mini-4k-instruct", dtype: "BF16", shards: 2, tensors: phi3Tensors },
   { id: "openai-community/gpt2", dtype: "F32", shards: 1, tensors: gpt2Tensors },
+  { id: "mistralai/Mixtral-8x7B-v0.1", dtype: "BF16", shards: 19, tensors: mixtralTensors },
+  // gpt-oss numbers its three files from 00000: model-00000-of-00002 … model-00002-of-00002.
+  { id: "openai/gpt-oss-20b", dtype: "BF16", shards: 3, shardNames: (i) => `model-${String(i).padStart(5, "0")}-of-00002.safetensors`, tensors: gptOssTensors },
 ];
 
 for (const model of MODELS) {
   const dir = join(root, model.id);
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-  const tensors = model.tensors(config).map(([name, shape]) => [
+  const tensors = model.tensors(config).map(([name, shape, dtype = model.dtype]) => [
     name,
-    model.dtype,
+    dtype,
     shape,
-    shape.reduce((x, y) => x * y, 1) * BYTES[model.dtype],
+    shape.reduce((x, y) => x * y, 1) * BYTES[dtype],
   ]);
   const total = tensors.reduce((sum, t) => sum + t[3], 0);
   const files = [];
@@ -130,10 +185,8 @@ for (const model of MODELS) {
     }
     files.push(current);
     const n = String(model.shards).padStart(5, "0");
-    files.splice(0, files.length, ...files.map((list, i) => ({
-      path: `model-${String(i + 1).padStart(5, "0")}-of-${n}.safetensors`,
-      tensors: list,
-    })));
+    const nameOf = model.shardNames ?? ((i) => `model-${String(i + 1).padStart(5, "0")}-of-${n}.safetensors`);
+    files.splice(0, files.length, ...files.map((list, i) => ({ path: nameOf(i), tensors: list })));
   }
   const manifest = { format: "vramplan.manifest/1", files };
   const text = JSON.stringify(manifest, null, 0).replace(/\],\[/g, "],\n[");

@@ -9,7 +9,7 @@ export { hubSettingsFromEnv, DEFAULT_ENDPOINT, type HubSettings } from "./hub/se
 export { loadModel, type LoadedModel, type ConfigSource, type ManifestSource } from "./hub/load-model.js";
 export { parseModelRef, type ModelRef } from "./model-id.js";
 export { deriveModelSpec } from "./model/derive.js";
-export type { ModelSpec, AttentionLayer, LayerLayout, GuessedField } from "./model/spec.js";
+export type { ModelSpec, LayerCache, LayerSpec, MoeSpec, MlaShape, LayerLayout, GuessedField } from "./model/spec.js";
 export type { RawConfig } from "./model/raw-config.js";
 export type { TensorManifest, ManifestFile, TensorEntry } from "./model/manifest.js";
 export { configParameters, type ConfigParameters } from "./estimate/config-parameters.js";

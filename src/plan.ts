@@ -1,4 +1,4 @@
-import { ContextTooLongError, UsageError } from "./errors.js";
+import { ContextTooLongError, UnsupportedModelError, UsageError } from "./errors.js";
 import { estimateKvCache, type KvCacheEstimate } from "./estimate/kv-cache.js";
 import { estimateWeights, type WeightsEstimate } from "./estimate/weights.js";
 import { loadModel, type ConfigSource, type LoadedModel, type ManifestSource } from "./hub/load-model.js";
@@ -6,7 +6,7 @@ import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
 import { parseModelRef } from "./model-id.js";
 import { deriveModelSpec } from "./model/derive.js";
 import { COMPUTE_DTYPE_BYTES, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice } from "./model/dtypes.js";
-import type { ModelSpec } from "./model/spec.js";
+import type { CacheKind, MlaShape, ModelSpec } from "./model/spec.js";
 import { formatInt } from "./report/units.js";
 
 export interface PlanOptions {
@@ -40,6 +40,8 @@ export interface Plan {
     family: string;
     dtype: ComputeDtype | null;
     parameters: number;
+    /** Parameters one token passes through; equal to `parameters` unless the model routes experts. */
+    activeParameters: number;
     layers: number;
     hiddenSize: number;
     intermediateSize: number;
@@ -49,8 +51,13 @@ export interface Plan {
     headDim: number;
     maxContext: number | null;
     tiedEmbeddings: boolean;
-    layerKinds: { full: number; sliding: number };
+    /** Layers per cache kind (a Falcon-H1 layer counts as both attention and state). */
+    layerKinds: Record<CacheKind, number>;
     slidingWindow: number | null;
+    attentionChunk: number | null;
+    experts: { routed: number; perToken: number; shared: boolean; moeLayers: number } | null;
+    mla: MlaShape | null;
+    hasVisionTower: boolean;
     quantization: string | null;
     guessed: { field: string; assumed: string }[];
   };
@@ -68,6 +75,9 @@ export interface Plan {
   warnings: PlanWarning[];
   notes: string[];
 }
+
+/** Packings tensor-roles.ts unpacks into logical parameters. */
+const KNOWN_QUANTIZATION = new Set(["gptq", "awq", "mxfp4", "bitsandbytes", "compressed-tensors", "fp8", "mlx"]);
 
 /** Plans one model: fetch (or read from cache), derive its shape, count its bytes. */
 export async function plan(modelId: string, options: PlanOptions & { hub?: Partial<HubSettings> } = {}): Promise<Plan> {
@@ -94,8 +104,22 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
   if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive whole number, got ${batch}`);
 
   const { kvDtype, kvDtypeSource } = resolveKvDtype(spec, options.kvDtype ?? "auto", warnings);
-  const weights = estimateWeights(spec, loaded.manifest);
-  const kvCache = { ...estimateKvCache(spec, { context, sequences: batch, bytesPerElement: COMPUTE_DTYPE_BYTES[kvDtype] }), dtype: kvDtype };
+  if (!loaded.manifest && !spec.parametersFromConfig) {
+    throw new UnsupportedModelError(
+      `${loaded.id}: no safetensors headers are known, and vramplan does not derive ${spec.family} parameters from config.json; run once online (or put model.safetensors in the Hugging Face cache) so the headers can be read`,
+    );
+  }
+  const weights = estimateWeights(spec, loaded.manifest, loaded.config);
+  const kvCache = {
+    ...estimateKvCache(spec, {
+      context,
+      sequences: batch,
+      bytesPerElement: COMPUTE_DTYPE_BYTES[kvDtype],
+      // Recurrent states stay in the model's dtype: --kv-dtype is the attention cache's.
+      stateBytesPerElement: COMPUTE_DTYPE_BYTES[spec.dtype ?? kvDtype],
+    }),
+    dtype: kvDtype,
+  };
 
   if (weights.source === "config") {
     warnings.push({
@@ -103,10 +127,28 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
       message: `no safetensors headers known: weight bytes are derived from config.json (${spec.family} rules, ${weights.assumedDtype} per parameter), not read from the checkpoint`,
     });
   }
-  if (spec.quantization && weights.source === "safetensors") {
+  if (spec.quantization && weights.source === "safetensors" && !KNOWN_QUANTIZATION.has(spec.quantization)) {
     warnings.push({
       code: "quantized-parameter-count",
-      message: `${spec.quantization} checkpoint: weight bytes are exact, but the parameter count counts stored elements, not unpacked weights`,
+      message: `${spec.quantization} checkpoint: weight bytes are exact, but vramplan does not know this packing, so the parameter count counts stored elements`,
+    });
+  }
+  if (weights.source === "config" && spec.hasVisionTower) {
+    warnings.push({
+      code: "vision-tower-not-counted",
+      message: "the vision tower (vision_config) is not in the config-derived count: only safetensors headers give its bytes",
+    });
+  }
+  if (weights.source === "config" && spec.multiTokenPredictionLayers > 0) {
+    warnings.push({
+      code: "mtp-not-counted",
+      message: `the checkpoint also ships ${spec.multiTokenPredictionLayers} multi-token-prediction layer(s), not in the config-derived count (vLLM loads them only for speculative decoding)`,
+    });
+  }
+  if (spec.quantization && weights.source === "config") {
+    warnings.push({
+      code: "quantized-derived-bytes",
+      message: `${spec.quantization} checkpoint without known headers: derived bytes assume every parameter in ${weights.assumedDtype}, more than the quantized checkpoint stores`,
     });
   }
   if (spec.dtype === "fp32") {
@@ -116,7 +158,11 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
     });
   }
 
-  const slidingLayers = spec.attention.filter((layer) => layer.kind === "sliding");
+  const caches = spec.layers.flatMap((layer) => layer.caches);
+  const layerKinds = { full: 0, sliding: 0, chunked: 0, mla: 0, state: 0 } satisfies Record<CacheKind, number>;
+  for (const cache of caches) layerKinds[cache.kind] += 1;
+  const firstSliding = caches.find((cache) => cache.kind === "sliding");
+  const firstChunked = caches.find((cache) => cache.kind === "chunked");
   return {
     schema: "vramplan.plan/1",
     model: {
@@ -130,6 +176,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
       family: spec.family,
       dtype: spec.dtype ?? null,
       parameters: weights.parameters,
+      activeParameters: weights.activeParameters,
       layers: spec.numLayers,
       hiddenSize: spec.hiddenSize,
       intermediateSize: spec.intermediateSize,
@@ -139,8 +186,19 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
       headDim: spec.headDim,
       maxContext: spec.maxContext ?? null,
       tiedEmbeddings: spec.tiedEmbeddings,
-      layerKinds: { full: spec.attention.length - slidingLayers.length, sliding: slidingLayers.length },
-      slidingWindow: slidingLayers[0]?.kind === "sliding" ? slidingLayers[0].window : null,
+      layerKinds,
+      slidingWindow: firstSliding?.kind === "sliding" ? firstSliding.window : null,
+      attentionChunk: firstChunked?.kind === "chunked" ? firstChunked.chunk : null,
+      experts: spec.moe
+        ? {
+            routed: spec.moe.experts,
+            perToken: spec.moe.expertsPerToken,
+            shared: spec.moe.sharedIntermediate > 0,
+            moeLayers: spec.layers.filter((layer) => layer.mlp === "moe").length,
+          }
+        : null,
+      mla: spec.mla ?? null,
+      hasVisionTower: spec.hasVisionTower,
       quantization: spec.quantization ?? null,
       guessed: spec.guessed,
     },
@@ -159,9 +217,12 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
  */
 function withCheckpointDtype(spec: ModelSpec, loaded: LoadedModel): ModelSpec {
   if (spec.dtype || !loaded.manifest) return spec;
+  // Floating dtypes only: gpt-oss stores most bytes as packed U8 experts, but computes in bf16.
   const bytesByDtype = new Map<string, number>();
   for (const file of loaded.manifest.files) {
-    for (const tensor of file.tensors) bytesByDtype.set(tensor.dtype, (bytesByDtype.get(tensor.dtype) ?? 0) + tensor.bytes);
+    for (const tensor of file.tensors) {
+      if (SAFETENSORS_COMPUTE_DTYPES[tensor.dtype]) bytesByDtype.set(tensor.dtype, (bytesByDtype.get(tensor.dtype) ?? 0) + tensor.bytes);
+    }
   }
   const [dominant] = [...bytesByDtype].sort((a, b) => b[1] - a[1])[0] ?? [];
   const dtype = dominant ? SAFETENSORS_COMPUTE_DTYPES[dominant] : undefined;

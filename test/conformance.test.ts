@@ -26,13 +26,6 @@ interface Expected {
   kv_bytes_context_32768_batch_1: number | null;
 }
 
-/** Architectures issue #3 adds (experts, latent attention): not checked until vramplan models them. */
-function notYetModelled(config: RawConfig): string | undefined {
-  if (config["kv_lora_rank"]) return "multi-head latent attention";
-  if (["num_local_experts", "n_routed_experts", "num_experts"].some((field) => Number(config[field]) > 1)) return "mixture of experts";
-  return undefined;
-}
-
 const models = available
   ? readdirSync(conformanceDir, { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
@@ -47,12 +40,11 @@ describe.skipIf(!available)(`conformance set (${conformanceDir})`, () => {
   it("has models to check", () => expect(models.length).toBeGreaterThan(0));
 
   for (const { folder, config, expected } of models) {
-    const pending = notYetModelled(config);
-    describe.skipIf(pending !== undefined)(`${expected.id}${pending ? ` (skipped: ${pending}, issue #3)` : ""}`, () => {
+    describe(expected.id, () => {
       const spec = () => deriveModelSpec(config);
 
       it.skipIf(expected.param_count === null)(`config-derived parameter count = ${expected.param_count}`, () => {
-        expect(configParameters(spec()).total).toBe(expected.param_count);
+        expect(configParameters(spec())?.total).toBe(expected.param_count);
       });
 
       it.skipIf(expected.kv_bytes_context_32768_batch_1 === null)(`KV at 32,768 tokens = ${expected.kv_bytes_context_32768_batch_1} B`, () => {
@@ -67,7 +59,7 @@ describe.skipIf(!available)(`conformance set (${conformanceDir})`, () => {
           context.skip(`no tensor manifest for ${folder} in the built-in set`);
           return;
         }
-        expect(estimateWeights(spec(), builtin.manifest).bytes).toBe(expected.total_size);
+        expect(estimateWeights(spec(), builtin.manifest, config).bytes).toBe(expected.total_size);
       });
     });
   }

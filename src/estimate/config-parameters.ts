@@ -1,44 +1,120 @@
 import type { ModelSpec } from "../model/spec.js";
 
-/** Parameter count derived from config.json alone, term by term (formulas.md, "Parameter count"). */
+/**
+ * Parameter count derived from config.json alone, term by term (formulas.md "Parameter count",
+ * engines.md §2.3). `active` is what one token passes through: everything but the routed experts,
+ * plus `num_experts_per_tok` of them in each MoE layer (embeddings included, as Mixtral's 12.9 B).
+ */
 export interface ConfigParameters {
   total: number;
+  active: number;
   embeddings: number;
   positionEmbeddings: number;
-  attentionPerLayer: number;
-  mlpPerLayer: number;
-  normsPerLayer: number;
-  finalNorm: number;
   lmHead: number;
+  finalNorm: number;
+  /** Summed over layers. */
+  attention: number;
+  denseMlp: number;
+  routedExperts: number;
+  sharedExperts: number;
+  routers: number;
+  norms: number;
+  /** Per layer, for the explanation: the first layer of each kind. */
+  attentionPerLayer: number;
+  denseMlpPerLayer: number;
+  expertPerLayer: number;
+  normsPerLayer: number;
+  denseLayers: number;
+  moeLayers: number;
 }
 
-export function configParameters(spec: ModelSpec): ConfigParameters {
+/** Null for the SSM families, whose mixers vramplan counts from the safetensors headers only. */
+export function configParameters(spec: ModelSpec): ConfigParameters | null {
+  if (!spec.parametersFromConfig) return null;
+  const h = spec.hiddenSize;
+  const { layout } = spec;
+
+  const attentionPerLayer = spec.mla ? mlaAttention(spec) : standardAttention(spec);
+  const gatedProjections = (intermediate: number) => (layout.mlp === "gated" ? 3 * h * intermediate : 2 * h * intermediate);
+  const mlpBias = (intermediate: number) => (layout.mlpBias ? (layout.mlp === "gated" ? 2 * intermediate : intermediate) + h : 0);
+  const denseMlpPerLayer = gatedProjections(spec.intermediateSize) + mlpBias(spec.intermediateSize);
+
+  const normWidth = layout.norm === "layer" ? 2 * h : h;
+  const normsPerLayer = layout.normsPerLayer * normWidth;
+
+  let expertPerLayer = 0;
+  let sharedPerLayer = 0;
+  let routerPerLayer = 0;
+  if (spec.moe) {
+    const moe = spec.moe;
+    // gpt-oss experts carry a bias on the fused gate_up (2 × f) and on down (h).
+    expertPerLayer = 3 * h * moe.expertIntermediate + (moe.expertBias ? 2 * moe.expertIntermediate + h : 0);
+    sharedPerLayer = moe.sharedIntermediate > 0 ? 3 * h * moe.sharedIntermediate + (moe.sharedExpertGate ? h : 0) : 0;
+    routerPerLayer = h * moe.experts + (moe.routerBias ? moe.experts : 0);
+  }
+
+  const moeLayers = spec.layers.filter((layer) => layer.mlp === "moe").length;
+  const denseLayers = spec.numLayers - moeLayers;
+  const experts = spec.moe?.experts ?? 0;
+  const perToken = spec.moe?.expertsPerToken ?? 0;
+
+  const embeddings = spec.vocabSize * h;
+  const positionEmbeddings = layout.learnedPositions * h;
+  const lmHead = spec.tiedEmbeddings ? 0 : spec.vocabSize * h;
+  const attention = spec.numLayers * attentionPerLayer;
+  const denseMlp = denseLayers * denseMlpPerLayer;
+  const routedExperts = moeLayers * experts * expertPerLayer;
+  const sharedExperts = moeLayers * sharedPerLayer;
+  const routers = moeLayers * routerPerLayer;
+  const norms = spec.numLayers * normsPerLayer;
+  const always = embeddings + positionEmbeddings + lmHead + normWidth + attention + denseMlp + sharedExperts + routers + norms;
+  return {
+    total: always + routedExperts,
+    active: always + moeLayers * perToken * expertPerLayer,
+    embeddings,
+    positionEmbeddings,
+    lmHead,
+    finalNorm: normWidth,
+    attention,
+    denseMlp,
+    routedExperts,
+    sharedExperts,
+    routers,
+    norms,
+    attentionPerLayer,
+    denseMlpPerLayer,
+    expertPerLayer,
+    normsPerLayer,
+    denseLayers,
+    moeLayers,
+  };
+}
+
+function standardAttention(spec: ModelSpec): number {
   const h = spec.hiddenSize;
   const { layout } = spec;
   const qWidth = spec.numAttentionHeads * spec.headDim;
   const kvWidth = spec.numKeyValueHeads * spec.headDim;
-
-  const attentionPerLayer =
+  return (
     h * qWidth + // q
     2 * h * kvWidth + // k, v
     qWidth * h + // o
     (layout.qkvBias ? qWidth + 2 * kvWidth : 0) +
     (layout.outputBias ? h : 0) +
-    (layout.qkNorm ? 2 * spec.headDim : 0);
+    (layout.qkNorm ? 2 * spec.headDim : 0) +
+    (layout.attentionSinks ? spec.numAttentionHeads : 0)
+  );
+}
 
-  const f = spec.intermediateSize;
-  const mlpPerLayer =
-    layout.mlp === "gated"
-      ? 3 * h * f + (layout.mlpBias ? 2 * f + h : 0)
-      : 2 * h * f + (layout.mlpBias ? f + h : 0);
-
-  const normWidth = layout.norm === "layer" ? 2 * h : h;
-  const normsPerLayer = layout.normsPerLayer * normWidth;
-  const embeddings = spec.vocabSize * h;
-  const positionEmbeddings = layout.learnedPositions * h;
-  const lmHead = spec.tiedEmbeddings ? 0 : spec.vocabSize * h;
-
-  const total =
-    embeddings + positionEmbeddings + spec.numLayers * (attentionPerLayer + mlpPerLayer + normsPerLayer) + normWidth + lmHead;
-  return { total, embeddings, positionEmbeddings, attentionPerLayer, mlpPerLayer, normsPerLayer, finalNorm: normWidth, lmHead };
+/** DeepSeek MLA, as Megatron counts it: latent projections with their norms (engines.md §2.3). */
+function mlaAttention(spec: ModelSpec): number {
+  const mla = spec.mla;
+  if (!mla) return 0;
+  const h = spec.hiddenSize;
+  const a = spec.numAttentionHeads;
+  const qHead = mla.qkNopeHeadDim + mla.qkRopeHeadDim;
+  const q = mla.qLoraRank === null ? h * a * qHead : h * mla.qLoraRank + mla.qLoraRank + mla.qLoraRank * a * qHead;
+  const kv = h * (mla.kvLoraRank + mla.qkRopeHeadDim) + mla.kvLoraRank + mla.kvLoraRank * a * (mla.qkNopeHeadDim + mla.vHeadDim);
+  const o = a * mla.vHeadDim * h;
+  return q + kv + o;
 }

@@ -1,54 +1,69 @@
-import type { TensorManifest } from "../model/manifest.js";
 import { COMPUTE_DTYPE_BYTES } from "../model/dtypes.js";
+import type { TensorManifest } from "../model/manifest.js";
+import type { RawConfig } from "../model/raw-config.js";
 import type { ModelSpec } from "../model/spec.js";
 import { configParameters, type ConfigParameters } from "./config-parameters.js";
+import { componentOf, isRoutedExpert, quantizationRules, tensorRole, type Component } from "./tensor-roles.js";
 
 export interface DtypeShare {
   dtype: string;
   tensors: number;
-  /** Stored elements (for a packed quantized tensor this is not the logical weight count). */
+  /** Stored elements (for a packed quantized tensor, not the logical weight count). */
   elements: number;
+  bytes: number;
+}
+
+export interface ComponentShare {
+  name: Component;
+  tensors: number;
+  parameters: number;
   bytes: number;
 }
 
 export interface WeightsEstimate {
   /** Exact checkpoint bytes from the safetensors headers, or config-derived when none are known. */
   bytes: number;
+  /** Logical parameters: packed quantized values unpacked, scales and buffers left out. */
   parameters: number;
+  /** Parameters one token passes through (MoE: only `num_experts_per_tok` routed experts). */
+  activeParameters: number;
   /** "safetensors": summed over the tensors to the byte; "config": derived, an estimate. */
   source: "safetensors" | "config";
   byDtype: DtypeShare[];
+  /** Language model, vision tower, multi-token prediction (only those present). */
+  components: ComponentShare[];
+  /** Routed experts of the language model: what expert offloading or parallelism moves. */
+  routedExperts: { parameters: number; bytes: number } | null;
+  /** Scales, zero points and lookup tables of quantized weights. */
+  quantizationState: { tensors: number; bytes: number };
   /** Stored non-parameter buffers (GPT-2's causal mask, old checkpoints' rotary inv_freq). */
   buffers: { tensors: number; elements: number; bytes: number };
   tensorCount: number;
   files: number;
-  /** The count derived from config.json, term by term. */
-  fromConfig: ConfigParameters;
-  /** Manifest parameters minus config-derived parameters; null without a manifest. */
+  /** The count derived from config.json, term by term; null where config cannot give it. */
+  fromConfig: ConfigParameters | null;
+  /** Language-model parameters in the headers minus config-derived ones; null without both. */
   difference: number | null;
   /** For config-derived bytes: the dtype assumed per parameter. */
   assumedDtype?: string;
 }
 
-// Tensors checkpoints store that are not learned parameters. Matched on the full final segment so
-// GPT-2's `attn.c_attn.bias` (a parameter) is not mistaken for `attn.bias` (the mask buffer).
-const BUFFER_SUFFIXES = [".attn.bias", ".attn.masked_bias", ".attention.bias", ".attention.masked_bias", ".rotary_emb.inv_freq"];
-
-export function isBufferTensor(name: string): boolean {
-  return BUFFER_SUFFIXES.some((suffix) => name.endsWith(suffix) || name === suffix.slice(1));
-}
-
-export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | undefined): WeightsEstimate {
+export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | undefined, config: RawConfig = {}): WeightsEstimate {
   const fromConfig = configParameters(spec);
+  const empty = { tensors: 0, elements: 0, bytes: 0 };
   if (!manifest) {
+    if (!fromConfig) throw new Error("estimateWeights: no manifest and no config-derived count (plan.ts checks this first)");
     const dtype = spec.dtype ?? "bf16";
-    const bytesPerParameter = COMPUTE_DTYPE_BYTES[dtype];
     return {
-      bytes: fromConfig.total * bytesPerParameter,
+      bytes: fromConfig.total * COMPUTE_DTYPE_BYTES[dtype],
       parameters: fromConfig.total,
+      activeParameters: fromConfig.active,
       source: "config",
       byDtype: [],
-      buffers: { tensors: 0, elements: 0, bytes: 0 },
+      components: [{ name: "language model", tensors: 0, parameters: fromConfig.total, bytes: fromConfig.total * COMPUTE_DTYPE_BYTES[dtype] }],
+      routedExperts: spec.moe ? { parameters: fromConfig.routedExperts, bytes: fromConfig.routedExperts * COMPUTE_DTYPE_BYTES[dtype] } : null,
+      quantizationState: { tensors: 0, bytes: 0 },
+      buffers: empty,
       tensorCount: 0,
       files: 0,
       fromConfig,
@@ -57,8 +72,12 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
     };
   }
 
+  const rules = quantizationRules(config);
   const shares = new Map<string, DtypeShare>();
-  const buffers = { tensors: 0, elements: 0, bytes: 0 };
+  const components = new Map<Component, ComponentShare>();
+  const buffers = { ...empty };
+  const quantizationState = { tensors: 0, bytes: 0 };
+  const experts = { parameters: 0, bytes: 0 };
   let bytes = 0;
   let parameters = 0;
   let tensorCount = 0;
@@ -72,24 +91,47 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
       share.elements += elements;
       share.bytes += tensor.bytes;
       shares.set(tensor.dtype, share);
-      if (isBufferTensor(tensor.name)) {
+
+      const name = componentOf(tensor.name, spec.numLayers);
+      const component = components.get(name) ?? { name, tensors: 0, parameters: 0, bytes: 0 };
+      component.tensors += 1;
+      component.bytes += tensor.bytes;
+      components.set(name, component);
+
+      const role = tensorRole(tensor, rules);
+      const routed = name === "language model" && isRoutedExpert(tensor.name);
+      if (routed) experts.bytes += tensor.bytes;
+      if (role.kind === "buffer") {
         buffers.tensors += 1;
         buffers.elements += elements;
         buffers.bytes += tensor.bytes;
+      } else if (role.kind === "quantization-state") {
+        quantizationState.tensors += 1;
+        quantizationState.bytes += tensor.bytes;
       } else {
-        parameters += elements;
+        const logical = Math.round(elements * role.valuesPerElement);
+        parameters += logical;
+        component.parameters += logical;
+        if (routed) experts.parameters += logical;
       }
     }
   }
+  const moe = spec.moe;
+  const activeParameters = moe ? parameters - experts.parameters + Math.round((experts.parameters * moe.expertsPerToken) / moe.experts) : parameters;
+  const languageModel = components.get("language model")?.parameters ?? 0;
   return {
     bytes,
     parameters,
+    activeParameters,
     source: "safetensors",
     byDtype: [...shares.values()].sort((a, b) => b.bytes - a.bytes),
+    components: [...components.values()],
+    routedExperts: moe ? experts : null,
+    quantizationState,
     buffers,
     tensorCount,
     files: manifest.files.length,
     fromConfig,
-    difference: parameters - fromConfig.total,
+    difference: fromConfig ? languageModel - fromConfig.total : null,
   };
 }

@@ -14,21 +14,22 @@ const BUILTIN_ROOT = fileURLToPath(new URL("../../fixtures/hub/", import.meta.ur
 
 export interface BuiltinModel {
   config: RawConfig;
-  manifest: TensorManifest;
+  /** Absent for models shipped as config only (too many tensors to ship, e.g. DeepSeek-V3). */
+  manifest: TensorManifest | undefined;
 }
 
 export async function loadBuiltinModel(id: string): Promise<BuiltinModel | undefined> {
   const dir = join(BUILTIN_ROOT, ...id.split("/"));
   let configText: string;
-  let manifestText: string;
   try {
-    [configText, manifestText] = await Promise.all([readFile(join(dir, "config.json"), "utf8"), readFile(join(dir, "manifest.json"), "utf8")]);
+    configText = await readFile(join(dir, "config.json"), "utf8");
   } catch {
     return undefined;
   }
+  const manifestText = await readFile(join(dir, "manifest.json"), "utf8").catch(() => undefined);
   return {
     config: parseConfigText(configText, `built-in ${id}/config.json`),
-    manifest: parseManifest(manifestText, `built-in ${id}/manifest.json`),
+    manifest: manifestText === undefined ? undefined : parseManifest(manifestText, `built-in ${id}/manifest.json`),
   };
 }
 

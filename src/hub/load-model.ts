@@ -114,7 +114,7 @@ async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string,
   const builtin = ref.revision === DEFAULT_REVISION ? await loadBuiltinModel(ref.id) : undefined;
   if (builtin) {
     const notes = [`${reason}: planned from vramplan's built-in copy of ${ref.id} (no cache has it)`];
-    return { ...base(ref, undefined, "builtin", builtin.config, notes), manifest: builtin.manifest, manifestSource: "builtin" };
+    return { ...base(ref, undefined, "builtin", builtin.config, notes), manifest: builtin.manifest, manifestSource: builtin.manifest ? "builtin" : undefined };
   }
   throw new OfflineNotCachedError(
     `${reason} and ${ref.id}@${ref.revision} is not in the Hugging Face cache (${settings.hfCacheDir}): run once online, or \`huggingface-cli download ${ref.id} config.json\`, then retry`,

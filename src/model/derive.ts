@@ -1,6 +1,7 @@
 import { UnsupportedModelError } from "../errors.js";
 import { parseConfigDtype } from "./dtypes.js";
-import { familyOf, FAMILIES } from "./families.js";
+import { deriveSsmLayers, type SsmLayer } from "./derive-state.js";
+import { ENCODER_DECODER_TYPES, familyOf, type FamilyRules, type MoeRules } from "./families.js";
 import {
   FIELD_NAMES,
   readBoolean,
@@ -10,7 +11,7 @@ import {
   readStringArray,
   type RawConfig,
 } from "./raw-config.js";
-import type { AttentionLayer, GuessedField, LayerLayout, ModelSpec } from "./spec.js";
+import type { AttentionCache, GuessedField, LayerLayout, LayerSpec, MlaShape, ModelSpec } from "./spec.js";
 
 /**
  * Turns a config.json into the typed model spec. Known families get their own rules
@@ -19,52 +20,67 @@ import type { AttentionLayer, GuessedField, LayerLayout, ModelSpec } from "./spe
  */
 export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
   const guessed: GuessedField[] = [];
-  // Multimodal wrappers (Llava, Qwen2-VL, Gemma 3) keep the language model's shape in text_config.
+  refuseEncoderDecoder(rawConfig);
+  // Multimodal wrappers (Llava, Qwen2-VL, Gemma 3, Llama 4) keep the language model in text_config.
   const textConfig = readObject(rawConfig, "text_config");
-  const config =
-    textConfig && !readPositiveInt(rawConfig, FIELD_NAMES.numLayers) ? { ...textConfig, ...pickDtype(rawConfig, textConfig) } : rawConfig;
+  const declared =
+    textConfig && !readPositiveInt(rawConfig, FIELD_NAMES.numLayers) ? { ...pickShared(rawConfig, textConfig), ...textConfig } : rawConfig;
 
-  const modelType = readString(config, "model_type") ?? readString(rawConfig, "model_type");
+  const modelType = readString(declared, "model_type") ?? readString(rawConfig, "model_type");
   const family = modelType ? familyOf(modelType) : undefined;
+  // What the family's transformers config class fills in when config.json leaves a field out.
+  const config: RawConfig = { ...family?.rules.defaults, ...declared };
+  const rules = family?.rules;
   if (!modelType) guessed.push({ field: "model_type", assumed: "absent: read the generic Llama-style fields" });
   else if (!family) guessed.push({ field: "model_type", assumed: `"${modelType}" is not a known family: read the generic Llama-style fields` });
 
   const hiddenSize = required(config, "hiddenSize");
   const numLayers = required(config, "numLayers");
-  const numAttentionHeads = required(config, "numAttentionHeads");
   const vocabSize = required(config, "vocabSize");
-
-  const numKeyValueHeads = deriveKvHeads(config, modelType, numAttentionHeads, family === undefined, guessed);
-  const headDim = deriveHeadDim(config, hiddenSize, numAttentionHeads);
-  if (numAttentionHeads % numKeyValueHeads !== 0) {
+  const attentionFree = rules?.ssm === "mamba" || rules?.ssm === "mamba2";
+  const numAttentionHeads = attentionFree ? 0 : required(config, "numAttentionHeads");
+  const numKeyValueHeads = attentionFree ? 0 : deriveKvHeads(config, modelType, numAttentionHeads, family === undefined, guessed);
+  const headDim = attentionFree ? 0 : deriveHeadDim(config, hiddenSize, numAttentionHeads);
+  if (!attentionFree && numAttentionHeads % numKeyValueHeads !== 0) {
     throw new UnsupportedModelError(
       `config has ${numAttentionHeads} attention heads and ${numKeyValueHeads} KV heads, which do not divide: check num_key_value_heads`,
       "num_key_value_heads",
     );
   }
 
-  const layout: LayerLayout = family ? family.rules.layout(config) : genericLayout(config, guessed);
+  const layout: LayerLayout = rules ? rules.layout(config) : genericLayout(config, guessed);
   if (modelType === "gpt2") layout.learnedPositions = readPositiveInt(config, ["n_positions"])?.value ?? 1024;
 
-  const intermediateSize = deriveIntermediateSize(config, hiddenSize, layout, family === undefined, guessed);
+  const moe = rules ? rules.moe?.(config, numLayers) : genericMoe(config, numLayers, guessed);
+  const intermediateSize = moe?.denseIntermediate ?? deriveIntermediateSize(config, hiddenSize, layout, family === undefined || attentionFree, guessed);
+  const mla = rules?.mla ? readMla(config, numAttentionHeads) : undefined;
+  if (!family) guessed.push(...unmodelledFeatures(config));
 
   const tie = readBoolean(config, "tie_word_embeddings") ?? readBoolean(rawConfig, "tie_word_embeddings");
   let tiedEmbeddings: boolean;
   if (tie !== undefined) tiedEmbeddings = tie;
-  else if (family) tiedEmbeddings = family.rules.tieDefault;
+  else if (rules) tiedEmbeddings = rules.tieDefault;
   else {
     // transformers' PretrainedConfig defaults tie_word_embeddings to true.
     tiedEmbeddings = true;
     guessed.push({ field: "tie_word_embeddings", assumed: "true (the transformers default)" });
   }
 
-  if (!family) guessed.push(...unmodelledFeatures(config));
-
-  const kv = { kvHeads: numKeyValueHeads, headDim };
-  const attention = deriveAttentionLayers(config, numLayers, kv, family?.rules, guessed);
+  const attention = attentionFree ? [] : deriveAttention(config, numLayers, { kvHeads: numKeyValueHeads, headDim }, rules, mla, numAttentionHeads, guessed);
+  const ssm: SsmLayer[] | undefined = rules?.ssm ? deriveSsmLayers(rules.ssm, config, numLayers, hiddenSize) : undefined;
+  const layers: LayerSpec[] = Array.from({ length: numLayers }, (_, i) => {
+    const attends = ssm ? ssm[i]?.attention === true : true;
+    const state = ssm?.[i]?.state;
+    const cache = attention[i];
+    return {
+      caches: [...(attends && cache ? [cache] : []), ...(state ? [state] : [])],
+      mlp: moe?.isMoeLayer[i] ? "moe" : "dense",
+    };
+  });
 
   return {
-    modelType: modelType ?? "unknown",
+    // The checkpoint's own model_type (gemma3), though the rules come from its text model's.
+    modelType: readString(rawConfig, "model_type") ?? modelType ?? "unknown",
     architecture: readStringArray(rawConfig, "architectures")?.[0],
     family: family?.name ?? "generic",
     hiddenSize,
@@ -78,15 +94,33 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     dtype: parseConfigDtype(config["torch_dtype"] ?? config["dtype"] ?? rawConfig["torch_dtype"] ?? rawConfig["dtype"]),
     tiedEmbeddings,
     layout,
-    attention,
+    layers,
+    moe: moe?.spec,
+    mla,
+    parametersFromConfig: ssm === undefined,
+    multiTokenPredictionLayers: readPositiveInt(config, ["num_nextn_predict_layers"])?.value ?? 0,
+    hasVisionTower: readObject(rawConfig, "vision_config") !== undefined,
     quantization: readString(readObject(rawConfig, "quantization_config") ?? {}, "quant_method"),
     guessed,
   };
 }
 
-function pickDtype(outer: RawConfig, inner: RawConfig): RawConfig {
-  if (inner["torch_dtype"] !== undefined || inner["dtype"] !== undefined) return {};
-  return { torch_dtype: outer["torch_dtype"] ?? outer["dtype"] };
+function refuseEncoderDecoder(config: RawConfig): void {
+  const modelType = readString(config, "model_type") ?? "";
+  if (readBoolean(config, "is_encoder_decoder") === true || ENCODER_DECODER_TYPES.has(modelType)) {
+    throw new UnsupportedModelError(
+      `${modelType || "this model"} is an encoder–decoder model: vramplan plans decoder-only models and would need the cross-attention cache of the encoder output too, so it refuses rather than print a wrong number`,
+      "is_encoder_decoder",
+    );
+  }
+}
+
+/** The wrapper's dtype and tie flag apply to its text model unless that says otherwise. */
+function pickShared(outer: RawConfig, inner: RawConfig): RawConfig {
+  const shared: Record<string, unknown> = {};
+  if (inner["torch_dtype"] === undefined && inner["dtype"] === undefined) shared["torch_dtype"] = outer["torch_dtype"] ?? outer["dtype"];
+  if (inner["tie_word_embeddings"] === undefined && outer["tie_word_embeddings"] !== undefined) shared["tie_word_embeddings"] = outer["tie_word_embeddings"];
+  return shared;
 }
 
 function required(config: RawConfig, concept: "hiddenSize" | "numLayers" | "numAttentionHeads" | "vocabSize"): number {
@@ -101,13 +135,7 @@ function required(config: RawConfig, concept: "hiddenSize" | "numLayers" | "numA
   return hit.value;
 }
 
-function deriveKvHeads(
-  config: RawConfig,
-  modelType: string | undefined,
-  numAttentionHeads: number,
-  generic: boolean,
-  guessed: GuessedField[],
-): number {
+function deriveKvHeads(config: RawConfig, modelType: string | undefined, numAttentionHeads: number, generic: boolean, guessed: GuessedField[]): number {
   // Falcon-7B: `multi_query` means one shared KV head unless the new decoder architecture
   // (Falcon-40B) names its own count (vLLM `get_total_num_kv_heads`).
   const falconLike = modelType === "falcon" || modelType === "RefinedWeb" || modelType === "RefinedWebModel";
@@ -131,41 +159,57 @@ function deriveHeadDim(config: RawConfig, hiddenSize: number, numAttentionHeads:
   return hiddenSize / numAttentionHeads;
 }
 
-function deriveIntermediateSize(
-  config: RawConfig,
-  hiddenSize: number,
-  layout: LayerLayout,
-  generic: boolean,
-  guessed: GuessedField[],
-): number {
+function deriveIntermediateSize(config: RawConfig, hiddenSize: number, layout: LayerLayout, guessable: boolean, guessed: GuessedField[]): number {
   const hit = readPositiveInt(config, FIELD_NAMES.intermediateSize);
   if (hit) return hit.value;
   // GPT-2 (`n_inner: null`) and Falcon (no `ffn_hidden_size`) default to 4 × hidden.
-  if (layout.mlp === "plain" && !generic) return 4 * hiddenSize;
+  if (layout.mlp === "plain" && !guessable) return 4 * hiddenSize;
   guessed.push({ field: "intermediate_size", assumed: `${4 * hiddenSize} (4 × hidden_size)` });
   return 4 * hiddenSize;
 }
 
+function readMla(config: RawConfig, heads: number): MlaShape {
+  const need = (name: string) => {
+    const value = readPositiveInt(config, [name])?.value;
+    if (value === undefined) throw new UnsupportedModelError(`config.json has no ${name}: vramplan needs it to size multi-head latent attention`, name);
+    return value;
+  };
+  const shape: MlaShape = {
+    qLoraRank: readPositiveInt(config, ["q_lora_rank"])?.value ?? null,
+    kvLoraRank: need("kv_lora_rank"),
+    qkNopeHeadDim: need("qk_nope_head_dim"),
+    qkRopeHeadDim: need("qk_rope_head_dim"),
+    vHeadDim: need("v_head_dim"),
+  };
+  if (heads <= 0) throw new UnsupportedModelError("config.json has no num_attention_heads", "num_attention_heads");
+  return shape;
+}
+
 /**
- * Features the generic rules cannot size. Named as guesses so an unknown MoE or MLA model is never
- * planned silently as if it were dense (DeepSeek-V3 read generically would cache 56-dim MHA heads).
+ * Mixtral-shaped experts read from generic fields, for an unknown model_type that has them; named
+ * as a guess. Without this an unknown MoE would be counted as one dense MLP per layer.
+ */
+function genericMoe(config: RawConfig, numLayers: number, guessed: GuessedField[]): MoeRules | undefined {
+  const experts = readPositiveInt(config, ["num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"]);
+  if (!experts || experts.value < 2) return undefined;
+  const expertIntermediate = readPositiveInt(config, ["moe_intermediate_size", "intermediate_size"])?.value;
+  if (!expertIntermediate) return undefined;
+  const perToken = readPositiveInt(config, ["num_experts_per_tok", "experts_per_token", "moe_top_k"])?.value ?? 2;
+  guessed.push({ field: experts.field, assumed: `${experts.value} routed experts on every layer, ${perToken} per token, no shared expert (Mixtral layout)` });
+  return {
+    spec: { experts: experts.value, expertsPerToken: perToken, expertIntermediate, sharedIntermediate: 0, sharedExpertGate: false, routerBias: false, expertBias: false },
+    isMoeLayer: Array.from({ length: numLayers }, () => true),
+  };
+}
+
+/**
+ * Features the generic rules cannot size. Named as guesses so an unknown MLA model is never
+ * planned silently as if it were plain attention (DeepSeek read generically would cache 56-dim
+ * MHA heads).
  */
 function unmodelledFeatures(config: RawConfig): GuessedField[] {
-  const found: GuessedField[] = [];
-  if (config["kv_lora_rank"] !== undefined && config["kv_lora_rank"] !== null) {
-    found.push({ field: "kv_lora_rank", assumed: "multi-head latent attention is not modelled: the KV cache is sized as plain attention, an overestimate" });
-  }
-  const expertField = ["num_local_experts", "n_routed_experts", "num_experts", "moe_num_experts"].find((name) => {
-    const value = config[name];
-    return typeof value === "number" && value > 1;
-  });
-  if (expertField) {
-    found.push({
-      field: expertField,
-      assumed: "mixture-of-experts layers are not modelled: the config-derived parameter count has one dense MLP per layer (weights read from safetensors stay exact)",
-    });
-  }
-  return found;
+  if (config["kv_lora_rank"] === undefined || config["kv_lora_rank"] === null) return [];
+  return [{ field: "kv_lora_rank", assumed: "multi-head latent attention is not modelled for this model_type: the KV cache is sized as plain attention, an overestimate" }];
 }
 
 function genericLayout(config: RawConfig, guessed: GuessedField[]): LayerLayout {
@@ -184,44 +228,70 @@ function genericLayout(config: RawConfig, guessed: GuessedField[]): LayerLayout 
     normsPerLayer: 2,
     qkNorm: false,
     learnedPositions: 0,
+    attentionSinks: false,
   };
 }
 
-const LAYER_TYPE_KINDS: Readonly<Record<string, "full" | "sliding">> = {
+const LAYER_TYPE_KINDS: Readonly<Record<string, "full" | "sliding" | "chunked" | "other">> = {
   full_attention: "full",
+  attention: "full",
   sliding_attention: "sliding",
+  chunked_attention: "chunked",
+  // Non-attention layers of hybrids; which of them carry a state is derive-state.ts's business.
+  linear_attention: "other",
+  mamba: "other",
 };
 
-function deriveAttentionLayers(
+/** The attention cache of each layer, before hybrids drop the layers that do not attend. */
+function deriveAttention(
   config: RawConfig,
   numLayers: number,
   kv: { kvHeads: number; headDim: number },
-  rules: (typeof FAMILIES)[string] | undefined,
+  rules: FamilyRules | undefined,
+  mla: MlaShape | undefined,
+  heads: number,
   guessed: GuessedField[],
-): AttentionLayer[] {
+): AttentionCache[] {
+  if (mla) {
+    // vLLM, SGLang and llama.cpp cache one latent vector per token: no per-head K and V.
+    const latent: AttentionCache = {
+      kind: "mla",
+      latentDim: mla.kvLoraRank + mla.qkRopeHeadDim,
+      expandedDim: heads * (mla.qkNopeHeadDim + mla.qkRopeHeadDim + mla.vHeadDim),
+    };
+    return Array.from({ length: numLayers }, () => latent);
+  }
+  const valueDim = readPositiveInt(config, ["v_head_dim"])?.value ?? kv.headDim;
+  const shape = { kvHeads: kv.kvHeads, keyDim: kv.headDim, valueDim };
   const window = readPositiveInt(config, ["sliding_window"])?.value;
-  const full = (): AttentionLayer => ({ kind: "full", ...kv });
-  const sliding = (w: number): AttentionLayer => ({ kind: "sliding", window: w, ...kv });
+  const chunk = readPositiveInt(config, ["attention_chunk_size"])?.value;
+  const full = (): AttentionCache => ({ kind: "full", ...shape });
+  const sliding = (): AttentionCache => {
+    if (window === undefined) throw new UnsupportedModelError("the config has sliding-attention layers but no sliding_window", "sliding_window");
+    return { kind: "sliding", window, ...shape };
+  };
+  const chunked = (): AttentionCache => {
+    if (chunk === undefined) throw new UnsupportedModelError("the config has chunked-attention layers but no attention_chunk_size", "attention_chunk_size");
+    return { kind: "chunked", chunk, ...shape };
+  };
 
-  // Newer configs spell the pattern out, one entry per layer (gpt-oss, Gemma 3, Qwen3).
+  // Newer configs spell the pattern out, one entry per layer (gpt-oss, Gemma 3, Qwen3, Llama 4).
   const layerTypes = readStringArray(config, "layer_types");
   if (layerTypes && layerTypes.length === numLayers) {
     const unknown = [...new Set(layerTypes.filter((type) => !(type in LAYER_TYPE_KINDS)))];
     if (unknown.length > 0) {
-      throw new UnsupportedModelError(
-        `layer_types contains ${unknown.join(", ")}, which vramplan cannot size yet: only full_attention and sliding_attention layers are supported`,
-        "layer_types",
-      );
+      throw new UnsupportedModelError(`layer_types contains ${unknown.join(", ")}, which vramplan cannot size yet`, "layer_types");
     }
     return layerTypes.map((type) => {
-      if (LAYER_TYPE_KINDS[type] === "full") return full();
-      if (window === undefined) throw new UnsupportedModelError("layer_types has sliding_attention layers but no sliding_window", "sliding_window");
-      return sliding(window);
+      const kind = LAYER_TYPE_KINDS[type];
+      return kind === "sliding" ? sliding() : kind === "chunked" ? chunked() : full();
     });
   }
 
-  if (window === undefined) return Array.from({ length: numLayers }, full);
+  const chunkedLayers = rules?.chunkedLayers?.(config, numLayers);
+  if (chunkedLayers) return chunkedLayers.map((isChunked) => (isChunked ? chunked() : full()));
 
+  if (window === undefined) return Array.from({ length: numLayers }, full);
   let slides: boolean[] | undefined;
   if (rules) {
     slides = rules.slidingLayers?.(config, numLayers);
@@ -234,12 +304,13 @@ function deriveAttentionLayers(
     guessed.push({ field: "sliding layers", assumed: `all layers slide over ${window} tokens (Mistral convention)` });
   }
   if (!slides) return Array.from({ length: numLayers }, full);
-  return slides.map((slide) => (slide ? sliding(window) : full()));
+  return slides.map((slide) => (slide ? sliding() : full()));
 }
 
 /**
- * vLLM's derived max_model_len: the smallest declared length, stretched by RoPE scaling where the
- * scaling type extends the context (yarn from its original length, linear and dynamic by factor).
+ * vLLM's derived max_model_len: the smallest declared length; a yarn RoPE scaling stretches its
+ * original length by its factor (Qwen's 32k → 128k configs). Linear and dynamic scaling are not
+ * applied: configs that use them (Gemma 3) already declare the extended length.
  */
 function deriveMaxContext(config: RawConfig): number | undefined {
   const lengths = FIELD_NAMES.maxContext
@@ -255,8 +326,6 @@ function deriveMaxContext(config: RawConfig): number | undefined {
       if (type === "yarn") {
         const original = readPositiveInt(ropeScaling, ["original_max_position_embeddings"])?.value;
         if (original !== undefined) maxContext = Math.floor(original * factor);
-      } else if (type === "linear" || type === "dynamic") {
-        maxContext = Math.floor(maxContext * factor);
       }
     }
   }

@@ -1,10 +1,10 @@
-import { readBoolean, type RawConfig } from "./raw-config.js";
-import type { LayerLayout } from "./spec.js";
+import { readBoolean, readPositiveInt, type RawConfig } from "./raw-config.js";
+import type { LayerLayout, MoeSpec } from "./spec.js";
 
 /**
- * Per-family facts that config.json does not spell out: where the biases are, how many norms a
- * layer has, whether embeddings are tied by default, which layers slide. Each entry cites the
- * transformers modeling file it restates.
+ * Per-family facts config.json does not spell out: where the biases are, how many norms a layer
+ * has, whether embeddings are tied by default, which layers slide, which are mixture-of-experts.
+ * Each entry names the transformers modeling file it restates (engines.md §2.3 for the MoE rules).
  */
 export interface FamilyRules {
   layout(config: RawConfig): LayerLayout;
@@ -14,7 +14,30 @@ export interface FamilyRules {
    * `layer_types` list; `undefined` means this family never slides without one.
    */
   slidingLayers?(config: RawConfig, numLayers: number): boolean[] | undefined;
+  /** Mixture of experts: the expert shape and which layers route. */
+  moe?(config: RawConfig, numLayers: number): MoeRules | undefined;
+  /** DeepSeek-style multi-head latent attention. */
+  mla?: true;
+  /** Llama 4: chunked local attention on RoPE layers, global attention on the NoPE ones. */
+  chunkedLayers?(config: RawConfig, numLayers: number): boolean[] | undefined;
+  /**
+   * Defaults of the family's transformers config class, for fields configs leave out
+   * (gemma-3-27b-it's text_config has no vocab_size or max_position_embeddings).
+   */
+  defaults?: RawConfig;
+  /** Hybrid and state-space models: the layer kinds and their recurrent state (derive-state.ts). */
+  ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2";
 }
+
+export interface MoeRules {
+  spec: MoeSpec;
+  isMoeLayer: boolean[];
+  /** Intermediate size of this model's dense layers, where it differs from `intermediate_size`. */
+  denseIntermediate?: number;
+}
+
+const int = (config: RawConfig, name: string): number | undefined => readPositiveInt(config, [name])?.value;
+const intOr = (config: RawConfig, name: string, fallback: number): number => int(config, name) ?? fallback;
 
 const llamaLayout = (config: RawConfig): LayerLayout => {
   const attentionBias = readBoolean(config, "attention_bias") ?? false;
@@ -27,17 +50,79 @@ const llamaLayout = (config: RawConfig): LayerLayout => {
     normsPerLayer: 2,
     qkNorm: false,
     learnedPositions: 0,
+    attentionSinks: false,
   };
 };
 
 const everyLayer = (numLayers: number): boolean[] => Array.from({ length: numLayers }, () => true);
+const layersWhere = (numLayers: number, test: (i: number) => boolean): boolean[] => Array.from({ length: numLayers }, (_, i) => test(i));
 
 // Qwen2/Qwen3 carry `sliding_window` but only use it with `use_sliding_window`, and then only from
 // layer `max_window_layers` on (transformers configuration_qwen2.py).
 const qwenSliding = (config: RawConfig, numLayers: number): boolean[] | undefined => {
   if (readBoolean(config, "use_sliding_window") !== true) return undefined;
   const first = typeof config["max_window_layers"] === "number" ? config["max_window_layers"] : 0;
-  return Array.from({ length: numLayers }, (_, i) => i >= first);
+  return layersWhere(numLayers, (i) => i >= first);
+};
+
+const moeSpec = (spec: Partial<MoeSpec> & Pick<MoeSpec, "experts" | "expertsPerToken" | "expertIntermediate">): MoeSpec => ({
+  sharedIntermediate: 0,
+  sharedExpertGate: false,
+  routerBias: false,
+  expertBias: false,
+  ...spec,
+});
+
+// Mixtral and Phi-3.5-MoE: every layer routes over `num_local_experts` experts of intermediate_size.
+const mixtralMoe = (config: RawConfig, numLayers: number): MoeRules | undefined => {
+  const experts = int(config, "num_local_experts");
+  const intermediate = int(config, "intermediate_size");
+  if (!experts || !intermediate) return undefined;
+  return {
+    spec: moeSpec({ experts, expertsPerToken: intOr(config, "num_experts_per_tok", 2), expertIntermediate: intermediate }),
+    isMoeLayer: everyLayer(numLayers),
+  };
+};
+
+// Qwen2-MoE / Qwen3-MoE: MoE iff i ∉ mlp_only_layers and (i + 1) % decoder_sparse_step == 0.
+const qwenMoe = (withSharedExpert: boolean) => (config: RawConfig, numLayers: number): MoeRules | undefined => {
+  const experts = int(config, "num_experts");
+  const expertIntermediate = int(config, "moe_intermediate_size");
+  if (!experts || !expertIntermediate) return undefined;
+  const step = intOr(config, "decoder_sparse_step", 1);
+  const mlpOnly = new Set(Array.isArray(config["mlp_only_layers"]) ? (config["mlp_only_layers"] as unknown[]) : []);
+  const shared = withSharedExpert ? (int(config, "shared_expert_intermediate_size") ?? 0) : 0;
+  return {
+    spec: moeSpec({
+      experts,
+      expertsPerToken: intOr(config, "num_experts_per_tok", 1),
+      expertIntermediate,
+      sharedIntermediate: shared,
+      sharedExpertGate: shared > 0,
+    }),
+    isMoeLayer: layersWhere(numLayers, (i) => !mlpOnly.has(i) && (i + 1) % step === 0),
+  };
+};
+
+// DeepSeek-V2/V3 (and Kimi-K2): the first `first_k_dense_replace` layers are dense, then every
+// `moe_layer_freq`-th; shared experts are `n_shared_experts` of moe_intermediate_size.
+const deepseekMoe = (config: RawConfig, numLayers: number): MoeRules | undefined => {
+  const experts = int(config, "n_routed_experts");
+  const expertIntermediate = int(config, "moe_intermediate_size");
+  if (!experts || !expertIntermediate) return undefined;
+  const firstDense = typeof config["first_k_dense_replace"] === "number" ? config["first_k_dense_replace"] : 0;
+  const frequency = intOr(config, "moe_layer_freq", 1);
+  return {
+    spec: moeSpec({
+      experts,
+      expertsPerToken: intOr(config, "num_experts_per_tok", 1),
+      expertIntermediate,
+      sharedIntermediate: expertIntermediate * (typeof config["n_shared_experts"] === "number" ? config["n_shared_experts"] : 0),
+      // DeepSeek-V3's noaux_tc routing adds an `e_score_correction_bias` per expert.
+      routerBias: config["topk_method"] === "noaux_tc",
+    }),
+    isMoeLayer: layersWhere(numLayers, (i) => i >= firstDense && i % frequency === 0),
+  };
 };
 
 export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
@@ -45,34 +130,41 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   llama: { layout: llamaLayout, tieDefault: false },
   // Mistral-7B-v0.1: one `sliding_window` (4096) applied on every layer.
   mistral: { layout: llamaLayout, tieDefault: false, slidingLayers: (_c, n) => everyLayer(n) },
+  // modeling_mixtral.py: Mistral attention, block_sparse_moe with w1/w2/w3 experts and a gate.
+  mixtral: { layout: llamaLayout, tieDefault: false, slidingLayers: (_c, n) => everyLayer(n), moe: mixtralMoe },
   // modeling_qwen2.py: bias on q, k and v only.
   qwen2: {
     layout: (config) => ({ ...llamaLayout(config), qkvBias: true, outputBias: false }),
     tieDefault: false,
     slidingLayers: qwenSliding,
   },
-  // modeling_qwen3.py: q_norm and k_norm of head_dim each; biases only with `attention_bias`.
-  qwen3: {
-    layout: (config) => ({ ...llamaLayout(config), qkNorm: true }),
+  qwen2_moe: {
+    layout: (config) => ({ ...llamaLayout(config), qkvBias: true, outputBias: false }),
     tieDefault: false,
     slidingLayers: qwenSliding,
+    moe: qwenMoe(true),
   },
+  // modeling_qwen3.py: q_norm and k_norm of head_dim each; biases only with `attention_bias`.
+  qwen3: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, slidingLayers: qwenSliding },
+  qwen3_moe: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, slidingLayers: qwenSliding, moe: qwenMoe(false) },
   // modeling_gemma.py: GeGLU MLP, embeddings always tied.
   gemma: { layout: llamaLayout, tieDefault: true },
   // modeling_gemma2.py: pre/post norms around attention and MLP; even layers slide.
   gemma2: {
     layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 4 }),
     tieDefault: true,
-    slidingLayers: (_c, n) => Array.from({ length: n }, (_, i) => i % 2 === 0),
+    slidingLayers: (_c, n) => layersWhere(n, (i) => i % 2 === 0),
   },
   // modeling_gemma3.py: Gemma 2's four norms plus q/k norms; every `sliding_window_pattern`-th
   // layer (default 6) is global.
   gemma3_text: {
     layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 4, qkNorm: true }),
     tieDefault: true,
+    // configuration_gemma3.py Gemma3TextConfig defaults.
+    defaults: { vocab_size: 262_208, max_position_embeddings: 131_072, sliding_window: 4096, head_dim: 256 },
     slidingLayers: (config, n) => {
-      const pattern = typeof config["sliding_window_pattern"] === "number" ? config["sliding_window_pattern"] : 6;
-      return Array.from({ length: n }, (_, i) => (i + 1) % pattern !== 0);
+      const pattern = intOr(config, "sliding_window_pattern", 6);
+      return layersWhere(n, (i) => (i + 1) % pattern !== 0);
     },
   },
   // modeling_phi3.py: fused qkv_proj and gate_up_proj, no biases; Phi3Attention passes the
@@ -89,6 +181,7 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
       normsPerLayer: 2,
       qkNorm: false,
       learnedPositions: 0, // filled from n_positions in derive.ts
+      attentionSinks: false,
     }),
     tieDefault: true,
   },
@@ -96,16 +189,7 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   gpt_neox: {
     layout: (config) => {
       const attentionBias = readBoolean(config, "attention_bias") ?? true;
-      return {
-        qkvBias: attentionBias,
-        outputBias: attentionBias,
-        mlp: "plain",
-        mlpBias: true,
-        norm: "layer",
-        normsPerLayer: 2,
-        qkNorm: false,
-        learnedPositions: 0,
-      };
+      return { ...llamaLayout(config), qkvBias: attentionBias, outputBias: attentionBias, mlp: "plain", mlpBias: true, norm: "layer" };
     },
     tieDefault: false,
   },
@@ -117,24 +201,103 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
       const newArchitecture = readBoolean(config, "new_decoder_architecture") ?? false;
       const parallel = readBoolean(config, "parallel_attn") ?? true;
       return {
+        ...llamaLayout(config),
         qkvBias: bias,
         outputBias: bias,
         mlp: "plain",
         mlpBias: bias,
         norm: "layer",
         normsPerLayer: newArchitecture || !parallel ? 2 : 1,
-        qkNorm: false,
-        learnedPositions: 0,
       };
     },
     tieDefault: true,
   },
+  // modeling_deepseek_v3.py: MLA attention, dense first layers then routed + shared experts.
+  deepseek_v2: { layout: llamaLayout, tieDefault: false, moe: deepseekMoe, mla: true },
+  deepseek_v3: { layout: llamaLayout, tieDefault: false, moe: deepseekMoe, mla: true },
+  // modeling_gpt_oss.py: biases on all four attention projections, one sink logit per head,
+  // `layer_types` alternating 128-token windows, 32 experts with biases and a biased router.
+  gpt_oss: {
+    layout: (config) => ({ ...llamaLayout(config), qkvBias: true, outputBias: true, attentionSinks: true }),
+    tieDefault: false,
+    moe: (config, numLayers) => {
+      const experts = int(config, "num_local_experts");
+      const intermediate = int(config, "intermediate_size");
+      if (!experts || !intermediate) return undefined;
+      return {
+        spec: moeSpec({
+          experts,
+          expertsPerToken: int(config, "num_experts_per_tok") ?? intOr(config, "experts_per_token", 4),
+          expertIntermediate: intermediate,
+          routerBias: true,
+          expertBias: true,
+        }),
+        isMoeLayer: everyLayer(numLayers),
+      };
+    },
+  },
+  // modeling_llama4.py: MoE layers at range(step − 1, L, step) with one shared expert; dense
+  // layers use intermediate_size_mlp. RoPE layers (no_rope_layers[i] = 1) attend in chunks of
+  // attention_chunk_size; every 4th layer (NoPE) attends globally.
+  llama4_text: {
+    layout: llamaLayout,
+    tieDefault: false,
+    moe: (config, numLayers) => {
+      const experts = int(config, "num_local_experts");
+      const intermediate = int(config, "intermediate_size");
+      if (!experts || !intermediate) return undefined;
+      const step = intOr(config, "interleave_moe_layer_step", 1);
+      const listed = Array.isArray(config["moe_layers"]) ? new Set(config["moe_layers"] as unknown[]) : undefined;
+      return {
+        spec: moeSpec({ experts, expertsPerToken: intOr(config, "num_experts_per_tok", 1), expertIntermediate: intermediate, sharedIntermediate: intermediate }),
+        isMoeLayer: layersWhere(numLayers, (i) => (listed ? listed.has(i) : i % step === step - 1)),
+        denseIntermediate: intOr(config, "intermediate_size_mlp", intermediate),
+      };
+    },
+    chunkedLayers: (config, numLayers) => {
+      if (!int(config, "attention_chunk_size")) return undefined;
+      const noRope = Array.isArray(config["no_rope_layers"]) ? (config["no_rope_layers"] as unknown[]) : undefined;
+      const interval = intOr(config, "no_rope_layer_interval", 4);
+      return layersWhere(numLayers, (i) => (noRope && noRope.length === numLayers ? noRope[i] === 1 : (i + 1) % interval !== 0));
+    },
+  },
+  // Hybrid and state-space families: their layer kinds and states live in derive-state.ts.
+  jamba: {
+    layout: llamaLayout,
+    tieDefault: false,
+    ssm: "jamba",
+    // modeling_jamba.py: MoE iff i % expert_layer_period == expert_layer_offset.
+    moe: (config, numLayers) => {
+      const experts = int(config, "num_experts");
+      const intermediate = int(config, "intermediate_size");
+      if (!experts || experts < 2 || !intermediate) return undefined;
+      const period = intOr(config, "expert_layer_period", 2);
+      const offset = typeof config["expert_layer_offset"] === "number" ? config["expert_layer_offset"] : 1;
+      return {
+        spec: moeSpec({ experts, expertsPerToken: intOr(config, "num_experts_per_tok", 2), expertIntermediate: intermediate }),
+        isMoeLayer: layersWhere(numLayers, (i) => i % period === offset),
+      };
+    },
+  },
+  falcon_h1: { layout: llamaLayout, tieDefault: false, ssm: "falcon_h1" },
+  granitemoehybrid: { layout: llamaLayout, tieDefault: true, ssm: "granitemoehybrid" },
+  qwen3_next: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, ssm: "qwen3_next", moe: qwenMoe(true) },
+  mamba: { layout: llamaLayout, tieDefault: true, ssm: "mamba" },
+  mamba2: { layout: llamaLayout, tieDefault: true, ssm: "mamba2" },
 };
 
 /** model_type aliases that share a family's rules. */
 export const FAMILY_ALIASES: Readonly<Record<string, string>> = {
   RefinedWeb: "falcon",
   RefinedWebModel: "falcon",
+  kimi_k2: "deepseek_v3",
+  qwen2_vl: "qwen2",
+  qwen2_5_vl: "qwen2",
+  qwen2_5_vl_text: "qwen2",
+  qwen2_vl_text: "qwen2",
+  llama4: "llama4_text",
+  gemma3: "gemma3_text",
+  mistral3: "mistral",
 };
 
 export function familyOf(modelType: string): { name: string; rules: FamilyRules } | undefined {
@@ -142,3 +305,6 @@ export function familyOf(modelType: string): { name: string; rules: FamilyRules 
   const rules = FAMILIES[name];
   return rules ? { name, rules } : undefined;
 }
+
+/** Encoder–decoder families: planned wrongly by a decoder-only model, so refused. */
+export const ENCODER_DECODER_TYPES = new Set(["t5", "mt5", "umt5", "bart", "mbart", "whisper", "marian", "pegasus", "led", "m2m_100", "nllb_moe", "switch_transformers", "longt5", "blenderbot", "prophetnet", "seamless_m4t"]);

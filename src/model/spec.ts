@@ -1,11 +1,55 @@
 import type { ComputeDtype } from "./dtypes.js";
 
-/** What one decoder layer keeps in the KV cache. */
-export type AttentionLayer =
-  | { kind: "full"; kvHeads: number; headDim: number }
-  | { kind: "sliding"; window: number; kvHeads: number; headDim: number };
+/**
+ * What one layer keeps per sequence while it generates. Attention caches grow with the tokens the
+ * layer keeps; a recurrent state (Mamba, gated delta-net) has a fixed size per sequence.
+ */
+export type LayerCache =
+  | { kind: "full"; kvHeads: number; keyDim: number; valueDim: number }
+  | { kind: "sliding"; window: number; kvHeads: number; keyDim: number; valueDim: number }
+  | { kind: "chunked"; chunk: number; kvHeads: number; keyDim: number; valueDim: number }
+  | {
+      kind: "mla";
+      /** kv_lora_rank + qk_rope_head_dim: the one latent vector cached per token. */
+      latentDim: number;
+      /** What per-head K and V would have held: heads × (qk_nope + qk_rope + v_head_dim). */
+      expandedDim: number;
+    }
+  | { kind: "state"; mixer: "mamba" | "mamba2" | "gated-deltanet"; convElements: number; ssmElements: number };
 
-export type AttentionKind = AttentionLayer["kind"];
+export type CacheKind = LayerCache["kind"];
+export type AttentionCache = Exclude<LayerCache, { kind: "state" }>;
+
+export interface LayerSpec {
+  /** One cache for an attention or SSM layer; Falcon-H1 layers have both. */
+  caches: LayerCache[];
+  mlp: "dense" | "moe";
+}
+
+/** Mixture-of-experts shape (formulas.md, "MoE layers"). */
+export interface MoeSpec {
+  experts: number;
+  expertsPerToken: number;
+  /** Intermediate size of one routed expert. */
+  expertIntermediate: number;
+  /** Summed intermediate size of the shared (always-on) experts; 0 if none. */
+  sharedIntermediate: number;
+  /** Qwen2-MoE gates its shared expert with a hidden × 1 projection. */
+  sharedExpertGate: boolean;
+  /** Router bias: gpt-oss's `router.bias`, DeepSeek-V3's `e_score_correction_bias`. */
+  routerBias: boolean;
+  /** gpt-oss experts have biases on their projections. */
+  expertBias: boolean;
+}
+
+/** DeepSeek's multi-head latent attention projections. */
+export interface MlaShape {
+  qLoraRank: number | null;
+  kvLoraRank: number;
+  qkNopeHeadDim: number;
+  qkRopeHeadDim: number;
+  vHeadDim: number;
+}
 
 /** The rules that turn the shape into a parameter count, per family. */
 export interface LayerLayout {
@@ -23,6 +67,8 @@ export interface LayerLayout {
   qkNorm: boolean;
   /** GPT-2 learns a position embedding table (`n_positions` × hidden). */
   learnedPositions: number;
+  /** gpt-oss: one learned attention-sink logit per query head per layer. */
+  attentionSinks: boolean;
 }
 
 /** A value vramplan had to assume because the config did not say. */
@@ -39,9 +85,11 @@ export interface ModelSpec {
   family: string;
   hiddenSize: number;
   numLayers: number;
+  /** Attention shape; 0 for a model without attention layers (Mamba). */
   numAttentionHeads: number;
   numKeyValueHeads: number;
   headDim: number;
+  /** Intermediate size of the dense MLP layers. */
   intermediateSize: number;
   vocabSize: number;
   /** The longest context the model supports (vLLM's derived max_model_len), if the config says. */
@@ -49,8 +97,18 @@ export interface ModelSpec {
   dtype: ComputeDtype | undefined;
   tiedEmbeddings: boolean;
   layout: LayerLayout;
-  /** One entry per decoder layer. */
-  attention: AttentionLayer[];
+  layers: LayerSpec[];
+  moe: MoeSpec | undefined;
+  mla: MlaShape | undefined;
+  /**
+   * Whether config.json alone gives the parameter count. It does not for the SSM mixers
+   * (Mamba, gated delta-net): their weights come from the safetensors headers only.
+   */
+  parametersFromConfig: boolean;
+  /** DeepSeek-V3's multi-token-prediction layers: in the checkpoint, outside num_hidden_layers. */
+  multiTokenPredictionLayers: number;
+  /** A vision (or audio) tower described by `vision_config`, counted from the headers only. */
+  hasVisionTower: boolean;
   /** `quant_method` of a quantized checkpoint, if any. */
   quantization: string | undefined;
   guessed: GuessedField[];

@@ -1,0 +1,87 @@
+import { UnsupportedModelError } from "../errors.js";
+import { readPositiveInt, readStringArray, type RawConfig } from "./raw-config.js";
+import type { FamilyRules } from "./families.js";
+import type { LayerCache } from "./spec.js";
+
+/** Per layer of a hybrid or state-space model: whether it attends, and the state it carries. */
+export interface SsmLayer {
+  attention: boolean;
+  state: Extract<LayerCache, { kind: "state" }> | undefined;
+}
+
+/**
+ * Recurrent state per sequence, in elements, as vLLM's MambaStateShapeCalculator sizes it with no
+ * tensor parallelism and no speculative tokens (engines.md §1.7):
+ *   Mamba-1           conv I × (d_conv − 1)                ssm I × d_state
+ *   Mamba-2           conv (I + 2·G·d_state) × (d_conv − 1) ssm H × P × d_state
+ *   gated delta-net   conv (2·K_h·K_d + V_h·V_d) × (k − 1)  ssm V_h × V_d × K_d
+ */
+export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: RawConfig, numLayers: number, hiddenSize: number): SsmLayer[] {
+  const need = (name: string, fallback?: number): number => {
+    const value = readPositiveInt(config, [name])?.value ?? fallback;
+    if (value === undefined) throw new UnsupportedModelError(`config.json has no ${name}: vramplan needs it to size the ${kind} state`, name);
+    return value;
+  };
+  const mamba1 = (inner: number, dState: number, dConv: number): SsmLayer["state"] => ({
+    kind: "state",
+    mixer: "mamba",
+    convElements: inner * (dConv - 1),
+    ssmElements: inner * dState,
+  });
+  const mamba2 = (inner: number, heads: number, headDim: number, groups: number, dState: number, dConv: number): SsmLayer["state"] => ({
+    kind: "state",
+    mixer: "mamba2",
+    convElements: (inner + 2 * groups * dState) * (dConv - 1),
+    ssmElements: heads * headDim * dState,
+  });
+  const layers = (attends: (i: number) => boolean, state: SsmLayer["state"], stateOnAttentionLayers = false): SsmLayer[] =>
+    Array.from({ length: numLayers }, (_, i) => ({ attention: attends(i), state: attends(i) && !stateOnAttentionLayers ? undefined : state }));
+
+  switch (kind) {
+    case "mamba":
+      return layers(() => false, mamba1(need("intermediate_size", need("expand", 2) * hiddenSize), need("state_size", 16), need("conv_kernel", 4)));
+    case "mamba2": {
+      const heads = need("num_heads");
+      return layers(() => false, mamba2(need("expand", 2) * hiddenSize, heads, need("head_dim"), need("n_groups", 1), need("state_size"), need("conv_kernel", 4)));
+    }
+    case "jamba": {
+      // modeling_jamba.py: attention iff i % attn_layer_period == attn_layer_offset (1 in 8).
+      const period = need("attn_layer_period", 8);
+      const offset = typeof config["attn_layer_offset"] === "number" ? config["attn_layer_offset"] : 4;
+      return layers((i) => i % period === offset, mamba1(need("mamba_expand", 2) * hiddenSize, need("mamba_d_state", 16), need("mamba_d_conv", 4)));
+    }
+    case "falcon_h1": {
+      // Falcon-H1: every layer has both an attention and a Mamba-2 branch.
+      const heads = need("mamba_n_heads");
+      const headDim = need("mamba_d_head");
+      const inner = readPositiveInt(config, ["mamba_d_ssm"])?.value ?? need("mamba_expand", 2) * hiddenSize;
+      return layers(() => true, mamba2(inner, heads, headDim, need("mamba_n_groups", 1), need("mamba_d_state"), need("mamba_d_conv", 4)), true);
+    }
+    case "granitemoehybrid": {
+      const types = readStringArray(config, "layer_types");
+      if (!types || types.length !== numLayers) throw new UnsupportedModelError("config.json has no layer_types with one entry per layer: vramplan needs it to tell Mamba from attention layers", "layer_types");
+      const heads = need("mamba_n_heads");
+      const headDim = need("mamba_d_head");
+      const inner = readPositiveInt(config, ["mamba_expand"]) ? need("mamba_expand") * hiddenSize : heads * headDim;
+      return layers((i) => types[i] === "attention", mamba2(inner, heads, headDim, need("mamba_n_groups", 1), need("mamba_d_state"), need("mamba_d_conv", 4)));
+    }
+    case "qwen3_next": {
+      // Qwen3-Next: gated delta-net layers, full attention every `full_attention_interval`-th.
+      const types = readStringArray(config, "layer_types");
+      const interval = need("full_attention_interval", 4);
+      const attends = types && types.length === numLayers ? (i: number) => types[i] === "full_attention" : (i: number) => (i + 1) % interval === 0;
+      const keyHeads = need("linear_num_key_heads");
+      const valueHeads = need("linear_num_value_heads");
+      const keyDim = need("linear_key_head_dim");
+      const valueDim = need("linear_value_head_dim");
+      const kernel = need("linear_conv_kernel_dim", 4);
+      const state: SsmLayer["state"] = {
+        kind: "state",
+        mixer: "gated-deltanet",
+        convElements: (2 * keyHeads * keyDim + valueHeads * valueDim) * (kernel - 1),
+        ssmElements: valueHeads * valueDim * keyDim,
+      };
+      return layers(attends, state);
+    }
+  }
+}

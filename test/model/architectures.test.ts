@@ -1,0 +1,278 @@
+import { describe, expect, it } from "vitest";
+import { isVramplanError } from "../../src/errors.js";
+import { configParameters } from "../../src/estimate/config-parameters.js";
+import { estimateKvCache } from "../../src/estimate/kv-cache.js";
+import { deriveModelSpec } from "../../src/model/derive.js";
+import type { RawConfig } from "../../src/model/raw-config.js";
+import { fixtureConfig } from "../support/fixtures.js";
+
+const kv = (config: RawConfig, context: number, bytesPerElement = 2) =>
+  estimateKvCache(deriveModelSpec(config), { context, sequences: 1, bytesPerElement });
+const params = (config: RawConfig) => {
+  const counted = configParameters(deriveModelSpec(config));
+  if (!counted) throw new Error("no config-derived count");
+  return counted;
+};
+const within = (actual: number, published: number, fraction: number) => expect(Math.abs(actual - published) / published).toBeLessThan(fraction);
+
+describe("mixture of experts: total and active parameters", () => {
+  it("Mixtral-8x7B: 46.7 B total, 12.9 B active (Mistral's announcement)", () => {
+    const counted = params(fixtureConfig("mistralai/Mixtral-8x7B-v0.1"));
+    // By hand: embeddings + head 2 × 32,000 × 4,096 = 262,144,000; per layer attention
+    // 2·4096² + 2·4096·1024 = 41,943,040, router 4,096 × 8 = 32,768, norms 8,192, experts
+    // 8 × 3 × 4,096 × 14,336 = 1,409,286,144; 32 layers; final norm 4,096.
+    const perLayerAlways = 41_943_040 + 32_768 + 8_192;
+    const expert = 3 * 4096 * 14336;
+    expect(counted.total).toBe(262_144_000 + 32 * (perLayerAlways + 8 * expert) + 4096);
+    expect(counted.active).toBe(262_144_000 + 32 * (perLayerAlways + 2 * expert) + 4096);
+    within(counted.total, 46.7e9, 0.001);
+    within(counted.active, 12.9e9, 0.002);
+  });
+
+  it("Qwen3-30B-A3B: 30.5 B total, 3.3 B active (Qwen3 model card)", () => {
+    const counted = params(fixtureConfig("Qwen/Qwen3-30B-A3B"));
+    within(counted.total, 30.5e9, 0.002);
+    within(counted.active, 3.3e9, 0.02);
+    // By hand, active: embeddings + head 2 × 151,936 × 2,048 = 622,329,856; per layer attention
+    // 2·2048·4096 + 2·2048·512 + 2·128 = 18,874,624, router 262,144, norms 4,096, 8 experts
+    // × 3 × 2,048 × 768 = 37,748,736; 48 layers; final norm 2,048.
+    expect(counted.active).toBe(622_329_856 + 48 * (18_874_624 + 262_144 + 4_096 + 37_748_736) + 2048);
+  });
+
+  it("DeepSeek-V3: 671 B total, 37 B active; first three layers dense, shared expert on the rest", () => {
+    const config = fixtureConfig("deepseek-ai/DeepSeek-V3");
+    const spec = deriveModelSpec(config);
+    expect(spec.layers.slice(0, 4).map((layer) => layer.mlp)).toEqual(["dense", "dense", "dense", "moe"]);
+    const counted = params(config);
+    // By hand (formulas.md MLA and MoE terms): MLA per layer q 7,168·1,536 + 1,536 + 1,536·128·192,
+    // kv 7,168·576 + 512 + 512·128·256, o 128·128·7,168 = 187,107,328; norms 14,336; dense MLP
+    // 3·7,168·18,432; expert 3·7,168·2,048 = 44,040,192; router 7,168·256 + 256 bias.
+    const mla = 7168 * 1536 + 1536 + 1536 * 128 * 192 + (7168 * 576 + 512 + 512 * 128 * 256) + 128 * 128 * 7168;
+    expect(mla).toBe(187_107_328);
+    const expert = 3 * 7168 * 2048;
+    const always = 2 * 129_280 * 7168 + 7168 + 61 * (mla + 2 * 7168) + 3 * (3 * 7168 * 18432) + 58 * (expert + 7168 * 256 + 256);
+    expect(counted.total).toBe(always + 58 * 256 * expert);
+    expect(counted.active).toBe(always + 58 * 8 * expert);
+    within(counted.total, 671e9, 0.001);
+    within(counted.active, 37e9, 0.02);
+  });
+
+  it("gpt-oss-20b: 20,914,757,184 parameters (huggingface.js's count of the checkpoint)", () => {
+    expect(params(fixtureConfig("openai/gpt-oss-20b")).total).toBe(20_914_757_184);
+  });
+
+  it("Llama 4 Scout (text): 16 routed experts plus a shared one on every layer, 1 routed per token", () => {
+    const counted = params(LLAMA4_SCOUT);
+    // By hand: embeddings + head 2 × 202,048 × 5,120; per layer attention 2·5120² + 2·5120·1024,
+    // experts 3·5,120·8,192 each (16 routed + 1 shared), router 5,120·16, norms 10,240.
+    const expert = 3 * 5120 * 8192;
+    const always = 2 * 202_048 * 5120 + 5120 + 48 * (2 * 5120 * 5120 + 2 * 5120 * 1024 + expert + 5120 * 16 + 10_240);
+    expect(counted.total).toBe(always + 48 * 16 * expert);
+    expect(counted.active).toBe(always + 48 * expert);
+    // Meta: 17 B active (the text model; the 109 B total adds the vision encoder).
+    within(counted.active, 17e9, 0.02);
+  });
+});
+
+describe("multi-head latent attention caches the latent, not per-head K and V", () => {
+  it("DeepSeek-V3: 61 layers × (512 + 64) × 2 B = 70,272 B per token in bf16", () => {
+    const estimate = kv(fixtureConfig("deepseek-ai/DeepSeek-V3"), 32768);
+    expect(estimate.bytesPerToken).toBe(61 * (512 + 64) * 2);
+    expect(estimate.bytesPerToken).toBe(70_272);
+    expect(estimate.bytes).toBe(70_272 * 32768);
+    // Plain MHA would cache 128 heads × (128 nope + 64 rope + 128 v) per layer per token.
+    expect(estimate.groups[0]?.expandedBytes).toBe(61 * 128 * (128 + 64 + 128) * 2 * 32768);
+  });
+});
+
+describe("sliding-window and chunked layers hold at most their window", () => {
+  it("Gemma 3 27B: 52 sliding layers capped at 1,024 tokens, 10 global layers, at 32k and 128k", () => {
+    const perLayerToken = 2 * 16 * 128 * 2; // K and V × 16 KV heads × head_dim 128 × bf16
+    for (const context of [32768, 131072]) {
+      const estimate = kv(fixtureConfig("google/gemma-3-27b-it"), context);
+      expect(estimate.bytes).toBe(52 * perLayerToken * 1024 + 10 * perLayerToken * context);
+    }
+    expect(kv(fixtureConfig("google/gemma-3-27b-it"), 32768).bytes).toBe(3_120_562_176);
+  });
+
+  it("gpt-oss-20b: 12 layers alternate onto 128-token windows, at 32k and 128k", () => {
+    const perLayerToken = 2 * 8 * 64 * 2;
+    for (const context of [32768, 131072]) {
+      expect(kv(fixtureConfig("openai/gpt-oss-20b"), context).bytes).toBe(12 * perLayerToken * 128 + 12 * perLayerToken * context);
+    }
+    expect(kv(fixtureConfig("openai/gpt-oss-20b"), 32768).bytes).toBe(808_452_096);
+  });
+
+  it("Llama 4 Scout: 3 of every 4 layers attend in 8,192-token chunks, every 4th globally", () => {
+    const spec = deriveModelSpec(LLAMA4_SCOUT);
+    expect(spec.layers.slice(0, 4).map((layer) => layer.caches[0]?.kind)).toEqual(["chunked", "chunked", "chunked", "full"]);
+    const perLayerToken = 2 * 8 * 128 * 2;
+    expect(kv(LLAMA4_SCOUT, 131072).bytes).toBe(36 * perLayerToken * 8192 + 12 * perLayerToken * 131072);
+    expect(kv(LLAMA4_SCOUT, 4096).bytes).toBe(48 * perLayerToken * 4096);
+  });
+});
+
+describe("hybrid and state-space models: a constant state per sequence, KV only where they attend", () => {
+  it("Qwen3-Next-80B-A3B: 36 gated delta-net layers of 1,097,728 B each, 12 attention layers", () => {
+    // engines.md §1.7 worked example: conv 8,192 × 3 + SSM 32 × 128 × 128 = 548,864 elements.
+    const estimate = kv(QWEN3_NEXT, 32768);
+    const state = estimate.groups.find((group) => group.kind === "state");
+    expect(state?.layers).toBe(36);
+    expect(state?.bytesPerSequencePerLayer).toBe((8192 * 3 + 32 * 128 * 128) * 2);
+    expect(state?.bytesPerSequencePerLayer).toBe(1_097_728);
+    expect(estimate.attentionBytes).toBe(12 * 2 * 2 * 256 * 2 * 32768);
+    expect(estimate.stateBytes).toBe(36 * 1_097_728);
+    // The state does not grow with context.
+    expect(kv(QWEN3_NEXT, 1024).stateBytes).toBe(estimate.stateBytes);
+  });
+
+  it("Jamba: attention on 1 layer in 8, Mamba state on the other 7", () => {
+    const estimate = kv(JAMBA, 65536);
+    // Mamba-1, d_inner = 2 × 4,096: conv 8,192 × (4 − 1), SSM 8,192 × 16, bf16.
+    expect(estimate.stateBytes).toBe(28 * (8192 * 3 + 8192 * 16) * 2);
+    expect(estimate.attentionBytes).toBe(4 * 2 * 8 * 128 * 2 * 65536);
+    expect(deriveModelSpec(JAMBA).layers.filter((layer) => layer.mlp === "moe")).toHaveLength(16);
+  });
+
+  it("Falcon-H1: every layer has both a KV cache and a Mamba-2 state", () => {
+    const estimate = kv(FALCON_H1, 8192);
+    const state = estimate.groups.find((group) => group.kind === "state");
+    // Mamba-2: conv (d_ssm 3,072 + 2 × 1 group × 256 state) × 3, SSM 24 heads × 128 × 256.
+    expect(state?.bytesPerSequencePerLayer).toBe(((3072 + 2 * 256) * 3 + 24 * 128 * 256) * 2);
+    expect(state?.layers).toBe(24);
+    expect(estimate.attentionBytes).toBe(24 * 2 * 2 * 128 * 2 * 8192);
+  });
+
+  it("Mamba has no attention at all, and its parameters come from the headers only", () => {
+    const spec = deriveModelSpec(MAMBA);
+    expect(spec.numAttentionHeads).toBe(0);
+    expect(configParameters(spec)).toBeNull();
+    const estimate = kv(MAMBA, 100_000);
+    expect(estimate.attentionBytes).toBe(0);
+    // d_inner 1,536: conv 1,536 × 3, SSM 1,536 × 16, 24 layers, bf16.
+    expect(estimate.stateBytes).toBe(24 * (1536 * 3 + 1536 * 16) * 2);
+  });
+});
+
+describe("what vramplan refuses or flags", () => {
+  it("refuses encoder–decoder models rather than print a wrong number", () => {
+    let error: unknown;
+    try {
+      deriveModelSpec({ model_type: "t5", d_model: 512, num_layers: 6, num_heads: 8, vocab_size: 32128, is_encoder_decoder: true });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isVramplanError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/^t5 is an encoder–decoder model: .*refuses rather than print a wrong number$/);
+  });
+
+  it("an unknown MoE is read as Mixtral-shaped and says so", () => {
+    const spec = deriveModelSpec({ model_type: "mystery_moe", hidden_size: 1024, num_hidden_layers: 4, num_attention_heads: 8, vocab_size: 1000, intermediate_size: 2048, num_local_experts: 4, num_experts_per_tok: 1 });
+    expect(spec.moe?.experts).toBe(4);
+    expect(spec.guessed.map((guess) => guess.field)).toContain("num_local_experts");
+  });
+
+  it("an unknown model with latent attention fields is flagged, never silently sized as MHA", () => {
+    const spec = deriveModelSpec({ model_type: "mystery_mla", hidden_size: 1024, num_hidden_layers: 4, num_attention_heads: 8, vocab_size: 1000, intermediate_size: 2048, kv_lora_rank: 128 });
+    expect(spec.guessed.map((guess) => guess.field)).toContain("kv_lora_rank");
+  });
+});
+
+// Shapes as published (Llama-4-Scout-17B-16E text_config, Qwen3-Next-80B-A3B-Instruct, AI21
+// Jamba-v0.1, Falcon-H1-1.5B-style, state-spaces mamba-130m-hf), trimmed to what sizing reads.
+const LLAMA4_SCOUT: RawConfig = {
+  model_type: "llama4",
+  text_config: {
+    model_type: "llama4_text",
+    hidden_size: 5120,
+    num_hidden_layers: 48,
+    num_attention_heads: 40,
+    num_key_value_heads: 8,
+    head_dim: 128,
+    intermediate_size: 8192,
+    intermediate_size_mlp: 16384,
+    num_local_experts: 16,
+    num_experts_per_tok: 1,
+    interleave_moe_layer_step: 1,
+    attention_chunk_size: 8192,
+    vocab_size: 202048,
+    max_position_embeddings: 10485760,
+    tie_word_embeddings: false,
+  },
+  vision_config: { model_type: "llama4_vision_model" },
+  torch_dtype: "bfloat16",
+};
+
+const QWEN3_NEXT: RawConfig = {
+  model_type: "qwen3_next",
+  hidden_size: 2048,
+  num_hidden_layers: 48,
+  num_attention_heads: 16,
+  num_key_value_heads: 2,
+  head_dim: 256,
+  intermediate_size: 5120,
+  moe_intermediate_size: 512,
+  shared_expert_intermediate_size: 512,
+  num_experts: 512,
+  num_experts_per_tok: 10,
+  full_attention_interval: 4,
+  linear_num_key_heads: 16,
+  linear_num_value_heads: 32,
+  linear_key_head_dim: 128,
+  linear_value_head_dim: 128,
+  linear_conv_kernel_dim: 4,
+  vocab_size: 151936,
+  max_position_embeddings: 262144,
+  torch_dtype: "bfloat16",
+};
+
+const JAMBA: RawConfig = {
+  model_type: "jamba",
+  hidden_size: 4096,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  intermediate_size: 14336,
+  attn_layer_period: 8,
+  attn_layer_offset: 4,
+  expert_layer_period: 2,
+  expert_layer_offset: 1,
+  num_experts: 16,
+  num_experts_per_tok: 2,
+  mamba_expand: 2,
+  mamba_d_state: 16,
+  mamba_d_conv: 4,
+  vocab_size: 65536,
+  max_position_embeddings: 262144,
+  torch_dtype: "bfloat16",
+};
+
+const FALCON_H1: RawConfig = {
+  model_type: "falcon_h1",
+  hidden_size: 1536,
+  num_hidden_layers: 24,
+  num_attention_heads: 8,
+  num_key_value_heads: 2,
+  head_dim: 128,
+  intermediate_size: 4096,
+  mamba_d_ssm: 3072,
+  mamba_n_heads: 24,
+  mamba_d_head: 128,
+  mamba_n_groups: 1,
+  mamba_d_state: 256,
+  mamba_d_conv: 4,
+  vocab_size: 65537,
+  max_position_embeddings: 131072,
+  torch_dtype: "bfloat16",
+};
+
+const MAMBA: RawConfig = {
+  model_type: "mamba",
+  hidden_size: 768,
+  num_hidden_layers: 24,
+  intermediate_size: 1536,
+  state_size: 16,
+  conv_kernel: 4,
+  vocab_size: 50280,
+  torch_dtype: "bfloat16",
+};
