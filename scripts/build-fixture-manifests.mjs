@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("../fixtures/hub/", import.meta.url).pathname;
-const BYTES = { BF16: 2, F16: 2, F32: 4, U8: 1 };
+const BYTES = { BF16: 2, F16: 2, F32: 4, U8: 1, I32: 4 };
 
 /** Llama-style decoder (Llama, Mistral, Qwen2): separate projections, two RMSNorms. */
 function llamaTensors(c, { qkvBias = false } = {}) {
@@ -143,6 +143,26 @@ function gptOssTensors(c) {
   return t;
 }
 
+/**
+ * AWQ (GEMM) 4-bit, group g, as AutoAWQ saves it: each quantized linear (in k, out n) becomes
+ * qweight I32 [k, n/8], qzeros I32 [k/g, n/8], scales F16 [k/g, n]; biases, norms, embeddings
+ * and lm_head stay F16.
+ */
+function awqTensors(c) {
+  const g = c.quantization_config.group_size;
+  const out = [];
+  for (const [name, shape] of llamaTensors(c, { qkvBias: true })) {
+    const linear = /^(model\.layers\.\d+\.(self_attn|mlp)\.\w+_proj)\.weight$/.exec(name);
+    if (!linear) {
+      out.push([name, shape, "F16"]);
+      continue;
+    }
+    const [n, k] = shape; // stored [out, in] in the dense checkpoint
+    out.push([`${linear[1]}.qweight`, [k, n / 8], "I32"], [`${linear[1]}.qzeros`, [k / g, n / 8], "I32"], [`${linear[1]}.scales`, [k / g, n], "F16"]);
+  }
+  return out;
+}
+
 const MODELS = [
   { id: "Qwen/Qwen2.5-0.5B", dtype: "BF16", shards: 1, tensors: (c) => llamaTensors(c, { qkvBias: true }) },
   { id: "Qwen/Qwen2.5-7B", dtype: "BF16", shards: 4, tensors: (c) => llamaTensors(c, { qkvBias: true }) },
@@ -154,6 +174,7 @@ const MODELS = [
   { id: "openai-community/gpt2", dtype: "F32", shards: 1, tensors: gpt2Tensors },
   { id: "mistralai/Mixtral-8x7B-v0.1", dtype: "BF16", shards: 19, tensors: mixtralTensors },
   // gpt-oss numbers its three files from 00000: model-00000-of-00002 … model-00002-of-00002.
+  { id: "Qwen/Qwen2.5-7B-Instruct-AWQ", dtype: "F16", shards: 2, tensors: awqTensors },
   { id: "openai/gpt-oss-20b", dtype: "BF16", shards: 3, shardNames: (i) => `model-${String(i).padStart(5, "0")}-of-00002.safetensors`, tensors: gptOssTensors },
 ];
 

@@ -14,6 +14,9 @@ export interface ConfigParameters {
   finalNorm: number;
   /** Summed over layers. */
   attention: number;
+  /** Mamba / gated delta-net mixers of hybrid and state-space layers. */
+  ssmMixers: number;
+  attentionLayers: number;
   denseMlp: number;
   routedExperts: number;
   sharedExperts: number;
@@ -34,7 +37,7 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
   const h = spec.hiddenSize;
   const { layout } = spec;
 
-  const attentionPerLayer = spec.mla ? mlaAttention(spec) : standardAttention(spec);
+  const attentionPerLayer = spec.numAttentionHeads === 0 ? 0 : spec.mla ? mlaAttention(spec) : standardAttention(spec);
   const gatedProjections = (intermediate: number) => (layout.mlp === "gated" ? 3 * h * intermediate : 2 * h * intermediate);
   const mlpBias = (intermediate: number) => (layout.mlpBias ? (layout.mlp === "gated" ? 2 * intermediate : intermediate) + h : 0);
   const denseMlpPerLayer = gatedProjections(spec.intermediateSize) + mlpBias(spec.intermediateSize);
@@ -54,20 +57,24 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
   }
 
   const moeLayers = spec.layers.filter((layer) => layer.mlp === "moe").length;
-  const denseLayers = spec.numLayers - moeLayers;
+  const denseLayers = spec.layers.filter((layer) => layer.mlp === "dense").length;
+  // Hybrids: attention only where a layer attends; SSM mixers where it carries a state.
+  const attentionLayers = spec.layers.filter((layer) => layer.caches.some((cache) => cache.kind !== "state")).length;
+  let mixers = 0;
+  for (const layer of spec.layers) for (const cache of layer.caches) if (cache.kind === "state") mixers += cache.mixerParameters ?? 0;
   const experts = spec.moe?.experts ?? 0;
   const perToken = spec.moe?.expertsPerToken ?? 0;
 
   const embeddings = spec.vocabSize * h;
   const positionEmbeddings = layout.learnedPositions * h;
   const lmHead = spec.tiedEmbeddings ? 0 : spec.vocabSize * h;
-  const attention = spec.numLayers * attentionPerLayer;
+  const attention = attentionLayers * attentionPerLayer;
   const denseMlp = denseLayers * denseMlpPerLayer;
   const routedExperts = moeLayers * experts * expertPerLayer;
   const sharedExperts = moeLayers * sharedPerLayer;
   const routers = moeLayers * routerPerLayer;
   const norms = spec.numLayers * normsPerLayer;
-  const always = embeddings + positionEmbeddings + lmHead + normWidth + attention + denseMlp + sharedExperts + routers + norms;
+  const always = embeddings + positionEmbeddings + lmHead + normWidth + attention + mixers + denseMlp + sharedExperts + routers + norms;
   return {
     total: always + routedExperts,
     active: always + moeLayers * perToken * expertPerLayer,
@@ -76,6 +83,8 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
     lmHead,
     finalNorm: normWidth,
     attention,
+    ssmMixers: mixers,
+    attentionLayers,
     denseMlp,
     routedExperts,
     sharedExperts,
@@ -90,13 +99,14 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
   };
 }
 
+
 function standardAttention(spec: ModelSpec): number {
   const h = spec.hiddenSize;
   const { layout } = spec;
   const qWidth = spec.numAttentionHeads * spec.headDim;
   const kvWidth = spec.numKeyValueHeads * spec.headDim;
   return (
-    h * qWidth + // q
+    h * qWidth * (layout.gatedAttention ? 2 : 1) + // q (and Qwen3-Next's output gate)
     2 * h * kvWidth + // k, v
     qWidth * h + // o
     (layout.qkvBias ? qWidth + 2 * kvWidth : 0) +

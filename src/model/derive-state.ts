@@ -22,24 +22,47 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
     if (value === undefined) throw new UnsupportedModelError(`config.json has no ${name}: vramplan needs it to size the ${kind} state`, name);
     return value;
   };
-  const mamba1 = (inner: number, dState: number, dConv: number): SsmLayer["state"] => ({
-    kind: "state",
-    mixer: "mamba",
-    convElements: inner * (dConv - 1),
-    ssmElements: inner * dState,
-  });
+  const flag = (name: string, fallback: boolean): boolean => (typeof config[name] === "boolean" ? (config[name] as boolean) : fallback);
+  /**
+   * Mamba-1 mixer parameters (modeling_mamba.py MambaMixer; Jamba adds RMSNorms on dt, B and C):
+   * in_proj h → 2I, depthwise conv I × d_conv (+ bias), x_proj I → dt_rank + 2·d_state,
+   * dt_proj dt_rank → I with bias, A_log I × d_state, D I, out_proj I → h.
+   */
+  const mamba1 = (inner: number, dState: number, dConv: number, names: { dtRank: string; convBias: string; projBias: string }, jambaNorms: boolean): SsmLayer["state"] => {
+    const rankSetting = config[names.dtRank];
+    const dtRank = typeof rankSetting === "number" && rankSetting > 0 ? rankSetting : Math.ceil(hiddenSize / 16);
+    const projBias = flag(names.projBias, false);
+    const mixerParameters =
+      hiddenSize * 2 * inner +
+      (projBias ? 2 * inner + hiddenSize : 0) +
+      inner * dConv +
+      (flag(names.convBias, true) ? inner : 0) +
+      inner * (dtRank + 2 * dState) +
+      dtRank * inner +
+      inner +
+      inner * dState +
+      inner +
+      inner * hiddenSize +
+      (jambaNorms ? dtRank + 2 * dState : 0);
+    return { kind: "state", mixer: "mamba", convElements: inner * (dConv - 1), ssmElements: inner * dState, mixerParameters };
+  };
+  // Mamba-2 mixers (Falcon-H1, Granite-4): states sized here, parameters read from the headers.
   const mamba2 = (inner: number, heads: number, headDim: number, groups: number, dState: number, dConv: number): SsmLayer["state"] => ({
     kind: "state",
     mixer: "mamba2",
     convElements: (inner + 2 * groups * dState) * (dConv - 1),
     ssmElements: heads * headDim * dState,
+    mixerParameters: null,
   });
   const layers = (attends: (i: number) => boolean, state: SsmLayer["state"], stateOnAttentionLayers = false): SsmLayer[] =>
     Array.from({ length: numLayers }, (_, i) => ({ attention: attends(i), state: attends(i) && !stateOnAttentionLayers ? undefined : state }));
 
   switch (kind) {
     case "mamba":
-      return layers(() => false, mamba1(need("intermediate_size", need("expand", 2) * hiddenSize), need("state_size", 16), need("conv_kernel", 4)));
+      return layers(
+        () => false,
+        mamba1(need("intermediate_size", need("expand", 2) * hiddenSize), need("state_size", 16), need("conv_kernel", 4), { dtRank: "time_step_rank", convBias: "use_conv_bias", projBias: "use_bias" }, false),
+      );
     case "mamba2": {
       const heads = need("num_heads");
       return layers(() => false, mamba2(need("expand", 2) * hiddenSize, heads, need("head_dim"), need("n_groups", 1), need("state_size"), need("conv_kernel", 4)));
@@ -48,7 +71,10 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
       // modeling_jamba.py: attention iff i % attn_layer_period == attn_layer_offset (1 in 8).
       const period = need("attn_layer_period", 8);
       const offset = typeof config["attn_layer_offset"] === "number" ? config["attn_layer_offset"] : 4;
-      return layers((i) => i % period === offset, mamba1(need("mamba_expand", 2) * hiddenSize, need("mamba_d_state", 16), need("mamba_d_conv", 4)));
+      return layers(
+        (i) => i % period === offset,
+        mamba1(need("mamba_expand", 2) * hiddenSize, need("mamba_d_state", 16), need("mamba_d_conv", 4), { dtRank: "mamba_dt_rank", convBias: "mamba_conv_bias", projBias: "mamba_proj_bias" }, true),
+      );
     }
     case "falcon_h1": {
       // Falcon-H1: every layer has both an attention and a Mamba-2 branch.
@@ -75,11 +101,22 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
       const keyDim = need("linear_key_head_dim");
       const valueDim = need("linear_value_head_dim");
       const kernel = need("linear_conv_kernel_dim", 4);
+      const convChannels = 2 * keyHeads * keyDim + valueHeads * valueDim;
+      // modeling_qwen3_next.py GatedDeltaNet: in_proj_qkvz, in_proj_ba, a bias-free depthwise conv,
+      // dt_bias and A_log per value head, a gated RMSNorm over the value dim, out_proj.
+      const mixerParameters =
+        hiddenSize * (2 * keyHeads * keyDim + 2 * valueHeads * valueDim) +
+        hiddenSize * 2 * valueHeads +
+        convChannels * kernel +
+        2 * valueHeads +
+        valueDim +
+        valueHeads * valueDim * hiddenSize;
       const state: SsmLayer["state"] = {
         kind: "state",
         mixer: "gated-deltanet",
-        convElements: (2 * keyHeads * keyDim + valueHeads * valueDim) * (kernel - 1),
+        convElements: convChannels * (kernel - 1),
         ssmElements: valueHeads * valueDim * keyDim,
+        mixerParameters,
       };
       return layers(attends, state);
     }

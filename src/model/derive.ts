@@ -74,7 +74,7 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     const cache = attention[i];
     return {
       caches: [...(attends && cache ? [cache] : []), ...(state ? [state] : [])],
-      mlp: moe?.isMoeLayer[i] ? "moe" : "dense",
+      mlp: attentionFree ? "none" : moe?.isMoeLayer[i] ? "moe" : "dense",
     };
   });
 
@@ -97,7 +97,7 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     layers,
     moe: moe?.spec,
     mla,
-    parametersFromConfig: ssm === undefined,
+    parametersFromConfig: layers.every((layer) => layer.caches.every((cache) => cache.kind !== "state" || cache.mixerParameters !== null)),
     multiTokenPredictionLayers: readPositiveInt(config, ["num_nextn_predict_layers"])?.value ?? 0,
     hasVisionTower: readObject(rawConfig, "vision_config") !== undefined,
     quantization: readString(readObject(rawConfig, "quantization_config") ?? {}, "quant_method"),
@@ -229,6 +229,7 @@ function genericLayout(config: RawConfig, guessed: GuessedField[]): LayerLayout 
     qkNorm: false,
     learnedPositions: 0,
     attentionSinks: false,
+    gatedAttention: false,
   };
 }
 

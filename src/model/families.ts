@@ -51,6 +51,7 @@ const llamaLayout = (config: RawConfig): LayerLayout => {
     qkNorm: false,
     learnedPositions: 0,
     attentionSinks: false,
+    gatedAttention: false,
   };
 };
 
@@ -182,6 +183,7 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
       qkNorm: false,
       learnedPositions: 0, // filled from n_positions in derive.ts
       attentionSinks: false,
+      gatedAttention: false,
     }),
     tieDefault: true,
   },
@@ -281,9 +283,11 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   },
   falcon_h1: { layout: llamaLayout, tieDefault: false, ssm: "falcon_h1" },
   granitemoehybrid: { layout: llamaLayout, tieDefault: true, ssm: "granitemoehybrid" },
-  qwen3_next: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, ssm: "qwen3_next", moe: qwenMoe(true) },
-  mamba: { layout: llamaLayout, tieDefault: true, ssm: "mamba" },
-  mamba2: { layout: llamaLayout, tieDefault: true, ssm: "mamba2" },
+  // modeling_qwen3_next.py: gated attention (q_proj emits query and gate) with q/k norms.
+  qwen3_next: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true, gatedAttention: true }), tieDefault: false, ssm: "qwen3_next", moe: qwenMoe(true) },
+  // modeling_mamba.py: one RMSNorm and a mixer per layer, no MLP, tied embeddings.
+  mamba: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba" },
+  mamba2: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba2" },
 };
 
 /** model_type aliases that share a family's rules. */

@@ -15,7 +15,14 @@ export type LayerCache =
       /** What per-head K and V would have held: heads × (qk_nope + qk_rope + v_head_dim). */
       expandedDim: number;
     }
-  | { kind: "state"; mixer: "mamba" | "mamba2" | "gated-deltanet"; convElements: number; ssmElements: number };
+  | {
+      kind: "state";
+      mixer: "mamba" | "mamba2" | "gated-deltanet";
+      convElements: number;
+      ssmElements: number;
+      /** Parameters of the layer's mixer, where vramplan knows its tensors (null: headers only). */
+      mixerParameters: number | null;
+    };
 
 export type CacheKind = LayerCache["kind"];
 export type AttentionCache = Exclude<LayerCache, { kind: "state" }>;
@@ -23,7 +30,8 @@ export type AttentionCache = Exclude<LayerCache, { kind: "state" }>;
 export interface LayerSpec {
   /** One cache for an attention or SSM layer; Falcon-H1 layers have both. */
   caches: LayerCache[];
-  mlp: "dense" | "moe";
+  /** Pure Mamba layers have no MLP. */
+  mlp: "dense" | "moe" | "none";
 }
 
 /** Mixture-of-experts shape (formulas.md, "MoE layers"). */
@@ -69,6 +77,8 @@ export interface LayerLayout {
   learnedPositions: number;
   /** gpt-oss: one learned attention-sink logit per query head per layer. */
   attentionSinks: boolean;
+  /** Qwen3-Next: q_proj also emits an output gate, doubling its width. */
+  gatedAttention: boolean;
 }
 
 /** A value vramplan had to assume because the config did not say. */
@@ -101,8 +111,8 @@ export interface ModelSpec {
   moe: MoeSpec | undefined;
   mla: MlaShape | undefined;
   /**
-   * Whether config.json alone gives the parameter count. It does not for the SSM mixers
-   * (Mamba, gated delta-net): their weights come from the safetensors headers only.
+   * Whether config.json alone gives the parameter count. It does not for Mamba-2 mixers
+   * (Falcon-H1, Granite-4): their weights come from the safetensors headers only.
    */
   parametersFromConfig: boolean;
   /** DeepSeek-V3's multi-token-prediction layers: in the checkpoint, outside num_hidden_layers. */

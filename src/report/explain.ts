@@ -40,7 +40,12 @@ function parameterLines(plan: Plan): string[] {
   if (!c) return [`parameters: ${n(weights.parameters)} from the safetensors headers (vramplan does not derive ${model.family} parameters from config.json)`];
   const terms = [`embeddings ${n(model.vocabSize)} × ${n(model.hiddenSize)}`];
   if (c.positionEmbeddings > 0) terms.push(`positions ${n(c.positionEmbeddings)}`);
-  terms.push(`${model.layers} layers × (${model.mla ? "MLA attention" : "attention"} ${n(c.attentionPerLayer)} + norms ${n(c.normsPerLayer)})`);
+  if (c.attentionLayers === model.layers) {
+    terms.push(`${model.layers} layers × (${model.mla ? "MLA attention" : "attention"} ${n(c.attentionPerLayer)} + norms ${n(c.normsPerLayer)})`);
+  } else {
+    if (c.attentionLayers > 0) terms.push(`${c.attentionLayers} attention layers × ${n(c.attentionPerLayer)}`);
+    terms.push(`SSM mixers ${n(c.ssmMixers)}`, `${model.layers} layers × norms ${n(c.normsPerLayer)}`);
+  }
   if (c.denseLayers > 0) terms.push(`${c.denseLayers} dense MLPs × ${n(c.denseMlpPerLayer)}`);
   if (c.moeLayers > 0 && model.experts) {
     terms.push(`${c.moeLayers} MoE layers × (${model.experts.routed} experts × ${n(c.expertPerLayer)}${c.sharedExperts > 0 ? ` + shared ${n(c.sharedExperts / c.moeLayers)}` : ""} + router ${n(c.routers / c.moeLayers)})`);

@@ -126,6 +126,36 @@ describe("hybrid and state-space models: a constant state per sequence, KV only 
     expect(kv(QWEN3_NEXT, 1024).stateBytes).toBe(estimate.stateBytes);
   });
 
+  it("Jamba-v0.1: 52 B total, 12 B active (AI21), from Mamba mixers, attention, dense and MoE MLPs", () => {
+    const counted = params(JAMBA);
+    // By hand: mixer (d_inner 8,192, dt_rank 256) in_proj 4,096 × 16,384, conv 8,192 × 4 + 8,192,
+    // x_proj 8,192 × 288, dt_proj 256 × 8,192 + 8,192, A_log 8,192 × 16, D 8,192, out_proj
+    // 8,192 × 4,096, dt/B/C norms 256 + 16 + 16; attention 2·4096² + 2·4096·1024; MLP 3·4,096·14,336.
+    const mixer = 4096 * 16384 + (8192 * 4 + 8192) + 8192 * 288 + (256 * 8192 + 8192) + 8192 * 16 + 8192 + 8192 * 4096 + 288;
+    const attention = 2 * 4096 * 4096 + 2 * 4096 * 1024;
+    const mlp = 3 * 4096 * 14336;
+    const always = 2 * 65536 * 4096 + 4 * attention + 28 * mixer + 16 * mlp + 16 * (4096 * 16) + 32 * 2 * 4096 + 4096;
+    expect(counted.total).toBe(always + 16 * 16 * mlp);
+    expect(counted.active).toBe(always + 16 * 2 * mlp);
+    within(counted.total, 51.6e9, 0.002);
+    within(counted.active, 12.1e9, 0.01);
+  });
+
+  it("Qwen3-Next-80B-A3B: 80 B total (Qwen), term by term", () => {
+    const counted = params(QWEN3_NEXT);
+    within(counted.total, 80e9, 0.01);
+    // By hand: gated attention q 2,048 × 2 × 16 × 256, k and v 2,048 × 512, o 4,096 × 2,048, q/k
+    // norms 2 × 256; gated delta-net in_proj_qkvz 2,048 × (2·16·128 + 2·32·128), in_proj_ba
+    // 2,048 × 64, conv 8,192 × 4, dt_bias and A_log 2 × 32, norm 128, out_proj 4,096 × 2,048;
+    // expert 3 × 2,048 × 512 (512 routed, 10 per token, one shared with a 2,048 gate), router 2,048 × 512.
+    const attention = 2048 * 2 * 16 * 256 + 2 * 2048 * 512 + 4096 * 2048 + 512;
+    const deltaNet = 2048 * 12288 + 2048 * 64 + 8192 * 4 + 64 + 128 + 4096 * 2048;
+    const expert = 3 * 2048 * 512;
+    const always = 2 * 151_936 * 2048 + 2048 + 12 * attention + 36 * deltaNet + 48 * (expert + 2048 + 2048 * 512 + 2 * 2048);
+    expect(counted.total).toBe(always + 48 * 512 * expert);
+    expect(counted.active).toBe(always + 48 * 10 * expert);
+  });
+
   it("Jamba: attention on 1 layer in 8, Mamba state on the other 7", () => {
     const estimate = kv(JAMBA, 65536);
     // Mamba-1, d_inner = 2 × 4,096: conv 8,192 × (4 − 1), SSM 8,192 × 16, bf16.
@@ -143,10 +173,15 @@ describe("hybrid and state-space models: a constant state per sequence, KV only 
     expect(estimate.attentionBytes).toBe(24 * 2 * 2 * 128 * 2 * 8192);
   });
 
-  it("Mamba has no attention at all, and its parameters come from the headers only", () => {
+  it("Mamba has no attention and no MLP: mamba-130m's 130 M parameters are its mixers", () => {
     const spec = deriveModelSpec(MAMBA);
     expect(spec.numAttentionHeads).toBe(0);
-    expect(configParameters(spec)).toBeNull();
+    // By hand, per layer (d_inner 1,536, dt_rank 48 = ⌈768/16⌉): in_proj 768 × 3,072, conv
+    // 1,536 × 4 + 1,536, x_proj 1,536 × (48 + 32), dt_proj 48 × 1,536 + 1,536, A_log 1,536 × 16,
+    // D 1,536, out_proj 1,536 × 768, norm 768; embeddings 50,280 × 768 (tied), final norm 768.
+    const layer = 768 * 3072 + (1536 * 4 + 1536) + 1536 * 80 + (48 * 1536 + 1536) + 1536 * 16 + 1536 + 1536 * 768 + 768;
+    expect(configParameters(spec)?.total).toBe(50_280 * 768 + 24 * layer + 768);
+    within(configParameters(spec)?.total ?? 0, 129.1e6, 0.002);
     const estimate = kv(MAMBA, 100_000);
     expect(estimate.attentionBytes).toBe(0);
     // d_inner 1,536: conv 1,536 × 3, SSM 1,536 × 16, 24 layers, bf16.
