@@ -2,6 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import yargs from "yargs";
 import { EXIT_CODES, UsageError } from "../errors.js";
 import { hubSettingsFromEnv } from "../hub/settings.js";
+import { dtypeCommand } from "./commands/dtype.js";
 import { planCommand } from "./commands/plan.js";
 import { processIo, type CliCommand, type CliIo } from "./output.js";
 import { reportError } from "./report-error.js";
@@ -17,14 +18,13 @@ export function preferFastExit(): void {
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-const commands: CliCommand<never>[] = [planCommand as CliCommand<never>];
+const commands: CliCommand<never>[] = [planCommand as CliCommand<never>, dtypeCommand as CliCommand<never>];
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const debug = argv.includes("--debug");
-  const parser = yargs([...argv])
+  const parser = yargs(negativeNumbersAsValues(argv))
     .scriptName("vramplan")
     .usage("$0 <command> [options]\n\nHow much GPU memory does this model need? Exact bytes from the Hugging Face Hub.")
-    .command(...commands.map(({ command, describe, builder }) => ({ command, describe, builder })) as [never])
     .option("debug", { type: "boolean", default: false, global: true, describe: "Show stack traces and retries" })
     .demandCommand(1, "name a command, e.g. vramplan plan Qwen/Qwen2.5-7B")
     .strict()
@@ -38,6 +38,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       // Throwing stops yargs from running the command after a parse failure.
       throw error ?? new UsageError(`${message} (see vramplan --help)`);
     });
+  for (const { command, describe, builder } of commands) parser.command({ command, describe, builder } as never);
 
   skipHelpPrerendering(parser);
   try {
@@ -60,4 +61,16 @@ function skipHelpPrerendering(parser: object): void {
   const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
   const usage = internal?.getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => undefined;
+}
+
+/**
+ * `vramplan dtype -1.96e-14`: yargs would read "-1.96e-14" as flags. A lone negative number after
+ * the dtype command is the value to explain, so it is moved behind `--`, where yargs leaves it be.
+ */
+function negativeNumbersAsValues(argv: readonly string[]): string[] {
+  if (argv[0] !== "dtype" || argv.includes("--")) return [...argv];
+  const isNegativeNumber = (arg: string) => /^-(\d|\.\d|inf)/i.test(arg);
+  const values = argv.filter(isNegativeNumber);
+  if (values.length === 0) return [...argv];
+  return [...argv.filter((arg) => !isNegativeNumber(arg)), "--", ...values];
 }
