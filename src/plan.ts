@@ -1,11 +1,15 @@
 import { ContextTooLongError, UnsupportedModelError, UsageError } from "./errors.js";
 import { estimateKvCache, type KvCacheEstimate } from "./estimate/kv-cache.js";
 import { estimateWeights, type WeightsEstimate } from "./estimate/weights.js";
+import { quantizationRules } from "./estimate/tensor-roles.js";
+import type { EngineName } from "./serve/engines.js";
+import type { ServedWeights } from "./serve/serving-plan.js";
+import { planServing, type ServingOptions, type ServingPlan } from "./serve/serving.js";
 import { loadModel, type ConfigSource, type LoadedModel, type ManifestSource } from "./hub/load-model.js";
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
 import { parseModelRef } from "./model-id.js";
 import { deriveModelSpec } from "./model/derive.js";
-import { COMPUTE_DTYPE_BYTES, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice } from "./model/dtypes.js";
+import { COMPUTE_DTYPE_BYTES, KV_FORMATS, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice, type KvFormatName } from "./model/dtypes.js";
 import type { CacheKind, MlaShape, ModelSpec } from "./model/spec.js";
 import { formatInt } from "./report/units.js";
 
@@ -19,6 +23,19 @@ export interface PlanOptions {
   kvDtype?: KvDtypeChoice;
   /** Make a context beyond the model's maximum an error instead of a warning. */
   strict?: boolean;
+  /** Plan serving: an engine, a GPU by name, weight formats to compare. */
+  serving?: ServingRequest;
+}
+
+export interface ServingRequest {
+  engine?: EngineName;
+  /** A GPU as people name it: "H100", "A100-40", "4090"; without one, common GPUs are listed. */
+  gpu?: string;
+  gpus?: number;
+  memoryFraction?: number;
+  /** Weight formats (`--dtype`, `--compare`): bf16, fp8, int4, nf4, mxfp4, Q4_K_M, … */
+  dtypes?: string[];
+  groupSize?: number;
 }
 
 export interface PlanWarning {
@@ -65,15 +82,29 @@ export interface Plan {
     context: number;
     contextSource: "requested" | "model maximum";
     batch: number;
-    kvDtype: ComputeDtype;
+    kvDtype: KvFormatName;
     kvDtypeSource: "requested" | "model dtype" | "assumed";
   };
   weights: WeightsEstimate;
-  kvCache: KvCacheEstimate & { dtype: ComputeDtype };
+  kvCache: KvCacheEstimate & { dtype: KvFormatName };
   /** Weights plus KV cache; activations and runtime overhead are not included. */
   total: { bytes: number };
+  /** Present when serving was asked for: estimates per engine profile, GPU fit. */
+  serving: ServingPlan | null;
   warnings: PlanWarning[];
   notes: string[];
+}
+
+/** The checkpoint as an engine loads it: no multi-token-prediction layers, no stored buffers. */
+function storedWeights(spec: ModelSpec, weights: WeightsEstimate): ServedWeights {
+  const mtp = weights.components.find((component) => component.name === "multi-token prediction");
+  const label = spec.quantization ?? spec.dtype ?? "checkpoint";
+  return {
+    name: `${label} (as stored)`,
+    description: weights.source === "safetensors" ? "the checkpoint's tensors as they are" : `derived from config.json in ${weights.assumedDtype}`,
+    bytes: weights.bytes - (mtp?.bytes ?? 0) - weights.buffers.bytes,
+    parameters: weights.parameters - (mtp?.parameters ?? 0),
+  };
 }
 
 /** Packings tensor-roles.ts unpacks into logical parameters. */
@@ -82,8 +113,25 @@ const KNOWN_QUANTIZATION = new Set(["gptq", "awq", "mxfp4", "bitsandbytes", "com
 /** Plans one model: fetch (or read from cache), derive its shape, count its bytes. */
 export async function plan(modelId: string, options: PlanOptions & { hub?: Partial<HubSettings> } = {}): Promise<Plan> {
   const ref = parseModelRef(modelId, options.revision);
+  // Resolve the GPU before touching the network: a typo should not cost a download.
+  const serving = options.serving ? await resolveServing(options.serving) : undefined;
   const loaded = await loadModel(ref, resolveHubSettings(options.hub));
-  return planLoadedModel(loaded, options);
+  return planLoadedModel(loaded, options, serving);
+}
+
+/** Names to catalog entries; GPU listings need @huggingface/tasks, loaded only here. */
+export async function resolveServing(request: ServingRequest): Promise<ServingOptions> {
+  const { findGpu, commonGpus } = await import("./serve/gpu-catalog.js");
+  const gpu = request.gpu ? await findGpu(request.gpu) : null;
+  return {
+    ...(request.engine && { engine: request.engine }),
+    gpu,
+    ...(request.gpus !== undefined && { gpus: request.gpus }),
+    ...(request.memoryFraction !== undefined && { memoryFraction: request.memoryFraction }),
+    ...(request.dtypes && { schemes: request.dtypes }),
+    ...(request.groupSize !== undefined && { groupSize: request.groupSize }),
+    ...(gpu ? {} : { candidates: await commonGpus() }),
+  };
 }
 
 /** Library defaults for callers that pass no settings: the environment is the caller's to pass. */
@@ -92,7 +140,7 @@ function resolveHubSettings(partial: Partial<HubSettings> = {}): HubSettings {
 }
 
 /** The pure part of `plan`: no I/O, everything from what was loaded. */
-export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}): Plan {
+export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, serving?: ServingOptions): Plan {
   const spec = withCheckpointDtype(deriveModelSpec(loaded.config), loaded);
   const warnings: PlanWarning[] = spec.guessed.map((guess) => ({
     code: "guessed-field",
@@ -114,9 +162,10 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
     ...estimateKvCache(spec, {
       context,
       sequences: batch,
-      bytesPerElement: COMPUTE_DTYPE_BYTES[kvDtype],
+      bytesPerElement: KV_FORMATS[kvDtype].blockBytes / KV_FORMATS[kvDtype].blockElements,
+      format: KV_FORMATS[kvDtype],
       // Recurrent states stay in the model's dtype: --kv-dtype is the attention cache's.
-      stateBytesPerElement: COMPUTE_DTYPE_BYTES[spec.dtype ?? kvDtype],
+      stateBytesPerElement: COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"],
     }),
     dtype: kvDtype,
   };
@@ -156,6 +205,15 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
       code: "fp32-checkpoint",
       message: "the checkpoint is stored in float32; serving engines usually load it in bf16/fp16, half these weight bytes",
     });
+  }
+
+  const servingPlan = serving ? planServing(spec, kvCache, { manifest: loaded.manifest, rules: quantizationRules(loaded.config), stored: storedWeights(spec, weights) }, serving, { context, batch }) : null;
+  if (servingPlan) {
+    for (const scheme of servingPlan.schemes) {
+      if (servingPlan.gpu && scheme.fits === false) {
+        warnings.push({ code: "does-not-fit", message: `${scheme.scheme}: ${batch} × ${formatInt(context)} tokens does not fit on ${servingPlan.gpus} × ${servingPlan.gpu.name} (${servingPlan.gpu.memoryGiB} GiB)${scheme.smallestGpuCount ? `; ${scheme.smallestGpuCount} would` : ""}` });
+      }
+    }
   }
 
   const caches = spec.layers.flatMap((layer) => layer.caches);
@@ -206,6 +264,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}):
     weights,
     kvCache,
     total: { bytes: weights.bytes + kvCache.bytes },
+    serving: servingPlan,
     warnings,
     notes: loaded.notes,
   };
@@ -247,7 +306,7 @@ function resolveContext(spec: ModelSpec, options: PlanOptions, warnings: PlanWar
   return { context, contextSource: "requested" as const };
 }
 
-function resolveKvDtype(spec: ModelSpec, choice: KvDtypeChoice, warnings: PlanWarning[]) {
+function resolveKvDtype(spec: ModelSpec, choice: KvDtypeChoice, warnings: PlanWarning[]): { kvDtype: KvFormatName; kvDtypeSource: Plan["options"]["kvDtypeSource"] } {
   if (choice !== "auto") return { kvDtype: choice, kvDtypeSource: "requested" as const };
   if (spec.dtype) return { kvDtype: spec.dtype, kvDtypeSource: "model dtype" as const };
   warnings.push({ code: "guessed-field", message: "torch_dtype: absent from config.json; assumed bf16 for the KV cache" });

@@ -1,3 +1,4 @@
+import { kvRowBytes, type KvFormat } from "../model/dtypes.js";
 import type { CacheKind, LayerCache, ModelSpec } from "../model/spec.js";
 
 /** The layers sharing one cache shape, with what they hold. */
@@ -41,8 +42,10 @@ export interface KvCacheEstimate {
 export interface KvCacheOptions {
   context: number;
   sequences: number;
-  /** Element width of the attention cache (`--kv-dtype`). */
+  /** Element width of the attention cache (`--kv-dtype`), for a plain (unblocked) format. */
   bytesPerElement: number;
+  /** A blocked cache format (llama.cpp q8_0, q4_0); rows are stored in whole blocks. */
+  format?: KvFormat;
   /** Element width of recurrent states: the model's dtype (vLLM's mamba_cache_dtype=auto). */
   stateBytesPerElement?: number;
 }
@@ -90,7 +93,8 @@ export function estimateKvCache(spec: ModelSpec, options: KvCacheOptions): KvCac
 
 function groupFor(cache: LayerCache, options: KvCacheOptions, stateBytesPerElement: number): KvLayerGroup {
   const base = { layers: 0, bytes: 0, expandedBytes: null, stateElements: null };
-  const b = options.bytesPerElement;
+  const b = options.format ? options.format.blockBytes / options.format.blockElements : options.bytesPerElement;
+  const row = (elements: number) => (options.format ? kvRowBytes(options.format, elements) : elements * options.bytesPerElement);
   switch (cache.kind) {
     case "state": {
       const perSequence = (cache.convElements + cache.ssmElements) * stateBytesPerElement;
@@ -110,7 +114,7 @@ function groupFor(cache: LayerCache, options: KvCacheOptions, stateBytesPerEleme
     }
     case "mla": {
       // One latent vector per token, no ×2 for K and V (vLLM MLAAttentionSpec).
-      const perToken = cache.latentDim * b;
+      const perToken = row(cache.latentDim);
       return {
         ...base,
         kind: "mla",
@@ -123,13 +127,13 @@ function groupFor(cache: LayerCache, options: KvCacheOptions, stateBytesPerEleme
         bytesPerSequencePerLayer: perToken * options.context,
         bytesPerElement: b,
         // Filled in per token here, multiplied out by layers and tokens by the caller.
-        expandedBytes: cache.expandedDim * b,
+        expandedBytes: row(cache.expandedDim),
       };
     }
     default: {
       const window = cache.kind === "sliding" ? cache.window : cache.kind === "chunked" ? cache.chunk : null;
       const tokens = window === null ? options.context : Math.min(options.context, window);
-      const perToken = cache.kvHeads * (cache.keyDim + cache.valueDim) * b;
+      const perToken = cache.kvHeads * (row(cache.keyDim) + row(cache.valueDim));
       return {
         ...base,
         kind: cache.kind,

@@ -68,5 +68,32 @@ export function parseConfigDtype(value: unknown): ComputeDtype | undefined {
 }
 
 /** The `--kv-dtype` choices; `auto` means the model's own dtype, as vLLM's `kv_cache_dtype=auto`. */
-export const KV_DTYPE_CHOICES = ["auto", "bf16", "fp16", "fp32", "fp8", "int8"] as const;
+export const KV_DTYPE_CHOICES = ["auto", "bf16", "fp16", "fp32", "fp8", "int8", "q8_0", "q4_0"] as const;
 export type KvDtypeChoice = (typeof KV_DTYPE_CHOICES)[number];
+export type KvFormatName = Exclude<KvDtypeChoice, "auto">;
+
+/**
+ * How a cache row is stored: in blocks of `blockElements` values taking `blockBytes`. Plain types
+ * are blocks of one; llama.cpp's q8_0 keeps 32 int8 values and an fp16 scale (34 B), q4_0 32 nibbles
+ * and an fp16 scale (18 B) (ggml-common.h). fp8 and int8 carry per-layer scalars only (vLLM).
+ */
+export interface KvFormat {
+  name: KvFormatName;
+  blockElements: number;
+  blockBytes: number;
+}
+
+export const KV_FORMATS: Readonly<Record<KvFormatName, KvFormat>> = {
+  fp32: { name: "fp32", blockElements: 1, blockBytes: 4 },
+  bf16: { name: "bf16", blockElements: 1, blockBytes: 2 },
+  fp16: { name: "fp16", blockElements: 1, blockBytes: 2 },
+  fp8: { name: "fp8", blockElements: 1, blockBytes: 1 },
+  int8: { name: "int8", blockElements: 1, blockBytes: 1 },
+  q8_0: { name: "q8_0", blockElements: 32, blockBytes: 34 },
+  q4_0: { name: "q4_0", blockElements: 32, blockBytes: 18 },
+};
+
+/** Bytes of one cache row of `elements` values. */
+export function kvRowBytes(format: KvFormat, elements: number): number {
+  return Math.ceil(elements / format.blockElements) * format.blockBytes;
+}

@@ -1,5 +1,6 @@
 import type { Plan } from "../plan.js";
 import { explainLines } from "./explain.js";
+import { explainServing, renderServing } from "./serving.js";
 import { formatBytes, formatCount, formatGB, formatGiB, formatInt } from "./units.js";
 
 /** The human-readable report of one plan. */
@@ -29,7 +30,11 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } = {})
   out.push("Not included: activations, CUDA context and framework overhead (runtime estimates).");
   out.push(...breakdownLines(plan));
 
-  if (options.explain) out.push("", "How each number is computed:", ...explainLines(plan).flatMap((line) => line.split("\n")).map((line) => `  ${line}`));
+  if (plan.serving) out.push(...renderServing(plan.serving));
+  if (options.explain) {
+    out.push("", "How each number is computed:", ...explainLines(plan).flatMap((line) => line.split("\n")).map((line) => `  ${line}`));
+    if (plan.serving) out.push(...explainServing(plan.serving).map((line) => `  ${line}`));
+  }
   if (plan.notes.length > 0 || plan.warnings.length > 0) out.push("");
   for (const note of plan.notes) out.push(`note: ${note}`);
   for (const warning of plan.warnings) out.push(`warning: ${warning.message}`);

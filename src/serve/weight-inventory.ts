@@ -1,0 +1,99 @@
+import { configParameters } from "../estimate/config-parameters.js";
+import { componentOf, isRoutedExpert, tensorRole, type Component, type QuantizationRules } from "../estimate/tensor-roles.js";
+import type { TensorManifest } from "../model/manifest.js";
+import { linearModules, moduleWeights } from "../model/modules.js";
+import type { ModelSpec } from "../model/spec.js";
+
+/** What a weight tensor is to a quantizer. */
+export type WeightKind = "embedding" | "lm_head" | "linear" | "expert" | "router" | "vector";
+
+/** llama-quantize's tensor classes that its mixes single out. */
+export type GgufRole = "attn_v" | "attn_qkv" | "attn_output" | "ffn_down" | null;
+
+export interface WeightTensor {
+  name: string;
+  kind: WeightKind;
+  /** Logical elements (packed values unpacked). */
+  elements: number;
+  rowLength: number;
+  matrices: number;
+  layer: number | null;
+  ggufRole: GgufRole;
+  component: Component;
+}
+
+const EMBEDDING = /(^|\.)(embed_tokens|wte|wpe|word_embeddings|embed_in|tok_embeddings)\./;
+const LM_HEAD = /(^|\.)(lm_head|embed_out)\.|^output\.weight$/;
+const ROUTER = /(\.router\.|block_sparse_moe\.gate\.|mlp\.gate\.weight$|feed_forward\.gate\.|\.gate\.e_score_correction_bias$)/;
+
+function ggufRoleOf(name: string): GgufRole {
+  if (/\.v_proj\./.test(name)) return "attn_v";
+  if (/qkv_proj|c_attn|query_key_value/.test(name)) return "attn_qkv";
+  if (/\.o_proj\.|attention\.dense\.|self_attention\.dense\.|attn\.c_proj/.test(name)) return "attn_output";
+  if (/down_proj|\.w2\.|dense_4h_to_h|mlp\.c_proj/.test(name)) return "ffn_down";
+  return null;
+}
+
+function layerOf(name: string): number | null {
+  const match = /(?:layers|h|blocks)\.(\d+)\./.exec(name);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * The checkpoint's weights as a quantizer sees them, from the safetensors headers: buffers and
+ * existing quantization scales dropped, packed tensors at their logical size.
+ */
+export function inventoryFromManifest(spec: ModelSpec, manifest: TensorManifest, rules: QuantizationRules): WeightTensor[] {
+  const tensors: WeightTensor[] = [];
+  for (const file of manifest.files) {
+    for (const tensor of file.tensors) {
+      const role = tensorRole(tensor, rules);
+      if (role.kind !== "parameter") continue;
+      const elements = Math.round(tensor.shape.reduce((a, b) => a * b, 1) * role.valuesPerElement);
+      const dims = tensor.shape.length;
+      // A packed tensor's shape no longer shows its input features; the hidden size is the
+      // usual one, and only block and group counts depend on it.
+      const rowLength = role.valuesPerElement === 1 && dims >= 2 ? (tensor.shape[dims - 1] ?? 1) : dims >= 2 ? spec.hiddenSize : elements;
+      const matrices = role.valuesPerElement === 1 && dims >= 3 ? tensor.shape.slice(0, dims - 2).reduce((a, b) => a * b, 1) : 1;
+      const name = tensor.name;
+      let kind: WeightKind;
+      if (EMBEDDING.test(name)) kind = "embedding";
+      else if (LM_HEAD.test(name)) kind = "lm_head";
+      else if (dims < 2) kind = "vector";
+      else if (ROUTER.test(name)) kind = "router";
+      else if (isRoutedExpert(name)) kind = "expert";
+      else kind = "linear";
+      tensors.push({ name, kind, elements, rowLength: Math.max(1, rowLength), matrices, layer: layerOf(name), ggufRole: ggufRoleOf(name), component: componentOf(name, spec.numLayers) });
+    }
+  }
+  return tensors;
+}
+
+/** The same inventory from config.json alone: the spec's linear modules, embeddings and the rest. */
+export function inventoryFromSpec(spec: ModelSpec): WeightTensor[] {
+  const counted = configParameters(spec);
+  if (!counted) return [];
+  const h = spec.hiddenSize;
+  const tensors: WeightTensor[] = [
+    { name: "model.embed_tokens.weight", kind: "embedding", elements: counted.embeddings + counted.positionEmbeddings, rowLength: h, matrices: 1, layer: null, ggufRole: null, component: "language model" },
+  ];
+  if (counted.lmHead > 0) tensors.push({ name: "lm_head.weight", kind: "lm_head", elements: counted.lmHead, rowLength: h, matrices: 1, layer: null, ggufRole: null, component: "language model" });
+  let matrices = 0;
+  for (const module of linearModules(spec)) {
+    if (module.role === "ssm") continue;
+    const elements = moduleWeights(module);
+    matrices += elements;
+    const kind: WeightKind = module.role === "router" ? "router" : module.role === "expert" ? "expert" : "linear";
+    const name = `model.layers.${module.layer}.${module.name}.weight`;
+    tensors.push({ name, kind, elements, rowLength: module.inFeatures, matrices: module.copies, layer: module.layer, ggufRole: ggufRoleOf(name), component: "language model" });
+  }
+  // SSM mixers' projections, lumped per model: their shapes are in derive-state.ts's counts.
+  if (counted.ssmMixers > 0) {
+    matrices += counted.ssmMixers;
+    tensors.push({ name: "ssm mixers", kind: "linear", elements: counted.ssmMixers, rowLength: h, matrices: 1, layer: null, ggufRole: null, component: "language model" });
+  }
+  // Norms, biases, sinks, q/k norms: what the count holds beyond embeddings, head and matrices.
+  const vectors = counted.total - counted.embeddings - counted.positionEmbeddings - counted.lmHead - matrices;
+  if (vectors > 0) tensors.push({ name: "norms and biases", kind: "vector", elements: vectors, rowLength: vectors, matrices: 1, layer: null, ggufRole: null, component: "language model" });
+  return tensors;
+}
