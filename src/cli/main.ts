@@ -4,6 +4,7 @@ import { EXIT_CODES, UsageError } from "../errors.js";
 import { hubSettingsFromEnv } from "../hub/settings.js";
 import { dtypeCommand } from "./commands/dtype.js";
 import { planCommand } from "./commands/plan.js";
+import { trainCommand } from "./commands/train.js";
 import { processIo, type CliCommand, type CliIo } from "./output.js";
 import { reportError } from "./report-error.js";
 
@@ -18,7 +19,7 @@ export function preferFastExit(): void {
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-const commands: CliCommand<never>[] = [planCommand as CliCommand<never>, dtypeCommand as CliCommand<never>];
+const commands: CliCommand<never>[] = [planCommand, trainCommand, dtypeCommand] as CliCommand<never>[];
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const debug = argv.includes("--debug");

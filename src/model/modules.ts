@@ -34,6 +34,15 @@ const NAMING: Readonly<Record<string, Naming>> = {
   falcon: { qkv: "query_key_value", o: "dense", mlpIn: "dense_h_to_4h", mlpOut: "dense_4h_to_h" },
 };
 
+/** Expert projections and router by family: Mixtral's block_sparse_moe has w1 (gate), w3 (up), w2 (down). */
+const EXPERT_NAMES: Readonly<Record<string, { router: string; gate: string; up: string; down: string }>> = {
+  mixtral: { router: "gate", gate: "w1", up: "w3", down: "w2" },
+  jamba: { router: "router", gate: "gate_proj", up: "up_proj", down: "down_proj" },
+  gpt_oss: { router: "router", gate: "gate_proj", up: "up_proj", down: "down_proj" },
+  llama4_text: { router: "router", gate: "gate_proj", up: "up_proj", down: "down_proj" },
+  default: { router: "gate", gate: "gate_proj", up: "up_proj", down: "down_proj" },
+};
+
 export function linearModules(spec: ModelSpec): LinearModule[] {
   const h = spec.hiddenSize;
   const naming = NAMING[spec.family] ?? LLAMA;
@@ -84,10 +93,11 @@ export function linearModules(spec: ModelSpec): LinearModule[] {
       add(i, naming.mlpOut, f, h, "mlp", layout.mlpBias);
     } else if (layer.mlp === "moe" && spec.moe) {
       const moe = spec.moe;
-      add(i, "router", h, moe.experts, "router", moe.routerBias);
-      add(i, "experts.gate_proj", h, moe.expertIntermediate, "expert", moe.expertBias, moe.experts);
-      add(i, "experts.up_proj", h, moe.expertIntermediate, "expert", moe.expertBias, moe.experts);
-      add(i, "experts.down_proj", moe.expertIntermediate, h, "expert", moe.expertBias, moe.experts);
+      const experts = EXPERT_NAMES[spec.family] ?? EXPERT_NAMES["default"];
+      add(i, experts?.router ?? "gate", h, moe.experts, "router", moe.routerBias);
+      add(i, `experts.${experts?.gate}`, h, moe.expertIntermediate, "expert", moe.expertBias, moe.experts);
+      add(i, `experts.${experts?.up}`, h, moe.expertIntermediate, "expert", moe.expertBias, moe.experts);
+      add(i, `experts.${experts?.down}`, moe.expertIntermediate, h, "expert", moe.expertBias, moe.experts);
       if (moe.sharedIntermediate > 0) {
         add(i, "shared_expert.gate_proj", h, moe.sharedIntermediate, "shared-expert", false);
         add(i, "shared_expert.up_proj", h, moe.sharedIntermediate, "shared-expert", false);

@@ -1,0 +1,77 @@
+import type { TrainReport } from "../train.js";
+import { formatCount, formatGB, formatGiB, formatInt } from "./units.js";
+
+/** The table view of a training plan. */
+export function renderTrainTable(report: TrainReport, options: { explain?: boolean } = {}): string {
+  const { options: o, batch } = report;
+  const method = o.method === "full" ? "full fine-tune" : o.method === "lora" ? `LoRA r=${o.loraRank}` : `QLoRA r=${o.loraRank}`;
+  const out = [
+    `${report.model.id} @ ${report.model.revision}${report.model.commit ? ` (${report.model.commit.slice(0, 7)})` : ""} · ${report.model.modelType} · ${formatCount(report.model.parameters)} parameters · ${method} · ${o.precision} · ${o.optimizer}`,
+    `seq ${formatInt(o.seq)} × micro-batch ${batch.microBatch} × grad-accum ${batch.gradAccum} × ${batch.dataParallel} GPU${batch.dataParallel > 1 ? "s" : ""} (ZeRO ${o.zero}) = effective batch ${formatInt(batch.effective)} sequences, ${formatInt(batch.tokensPerStep)} tokens per step`,
+    `trainable: ${formatInt(report.parameters.trainable)} parameters${report.parameters.frozen ? ` · frozen: ${formatInt(report.parameters.frozen)}` : ""}`,
+    "",
+  ];
+  const rows: [string, string, number][] = report.modelStates.lines.map((line) => [
+    `  ${line.label}${line.sharded ? " (sharded)" : ""}`,
+    `${trimNumber(line.bytesPerParameter)} B × ${formatInt(line.parameters)}`,
+    line.bytes,
+  ]);
+  rows.unshift(["model states, per GPU", "", report.modelStates.bytes]);
+  const activations = report.activations;
+  rows.push(["~activations (estimate)", describeActivations(report), activations.total]);
+  rows.push([`  layers (× ${activations.layers})`, "", activations.layersBytes]);
+  rows.push(["  embeddings and final norm", "", activations.embeddingBytes]);
+  rows.push([`  logits and loss`, o.loss === "naive" ? `b·s·V × ${o.precision === "fp32" ? 16 : 14} B` : "chunked loss", activations.logitsBytes]);
+  rows.push(["~runtime (CUDA context, allocator)", "", report.runtimeBytes]);
+  rows.push(["total per GPU", "", report.totalPerGpu]);
+  const widths = [Math.max(...rows.map((row) => row[0].length)), Math.max(...rows.map((row) => row[1].length)), Math.max(...rows.map((row) => formatInt(row[2]).length))];
+  out.push(`${"".padEnd(widths[0] ?? 0)}  ${"".padEnd(widths[1] ?? 0)}  ${"bytes".padStart(widths[2] ?? 0)}  GiB (2^30)  GB (10^9)`);
+  for (const [label, detail, bytes] of rows) {
+    out.push(`${label.padEnd(widths[0] ?? 0)}  ${detail.padEnd(widths[1] ?? 0)}  ${formatInt(bytes).padStart(widths[2] ?? 0)}  ${formatGiB(bytes).padStart(10)}  ${formatGB(bytes).padStart(9)}`);
+  }
+  const trainableBytes = report.modelStates.lines.filter((line) => !line.label.startsWith("frozen")).reduce((sum, line) => sum + line.bytes * (line.sharded ? o.gpus : 1), 0);
+  if (report.parameters.trainable > 0 && o.zero === 0) {
+    out.push(`  = ${trimNumber(trainableBytes / report.parameters.trainable)} B per trainable parameter`);
+  }
+  if (report.lora) {
+    out.push("", `LoRA adapters, r = ${report.lora.rank}: ${formatInt(report.lora.parameters)} parameters`);
+    for (const module of report.lora.modules) {
+      out.push(`  ${module.name.padEnd(22)} ${formatInt(module.modules).padStart(6)} × ${report.lora.rank} × (${formatInt(module.inFeatures)} + ${formatInt(module.outFeatures)}) = ${formatInt(module.parameters)}`);
+    }
+  }
+  if (report.fit) {
+    const fit = report.fit;
+    out.push(
+      "",
+      `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GiB): ${fit.fits ? "fits" : "does not fit"} · largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch} · longest seq at micro-batch ${o.microBatch}: ${formatInt(fit.longestSeq)}`,
+      `fewest ${fit.gpu.name}s for this run: ${fit.smallestGpuCount === null ? "more than 64" : fit.smallestGpuCount}${fit.smallestGpuCount !== null && fit.smallestGpuCount > 1 ? ` with ZeRO ${fit.smallestGpuCountZero}${o.zero === 0 ? " (ZeRO 0 replicates every state, so it cannot use more GPUs)" : ""}` : ""}`,
+    );
+  }
+  if (options.explain) out.push("", "How each number is computed:", ...explainTrain(report).map((line) => `  ${line}`));
+  const messages = [...report.sources.map((note) => `note: ${note}`), ...report.notes.map((note) => `note: ${note}`), ...report.warnings.map((warning) => `warning: ${warning.message}`)];
+  if (messages.length > 0) out.push("", ...messages);
+  return out.join("\n") + "\n";
+}
+
+function describeActivations(report: TrainReport): string {
+  const o = report.options;
+  return `checkpointing ${o.checkpointing}, FlashAttention ${o.flashAttention ? "on" : "off"}`;
+}
+
+function trimNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(3).replace(/0+$/, "");
+}
+
+export function explainTrain(report: TrainReport): string[] {
+  const o = report.options;
+  const a = report.activations;
+  const lines = [
+    "model states (ZeRO, Rajbhandari et al. 2020): bytes per trainable parameter by precision and optimizer; ZeRO 1 shards the optimizer and fp32 master, 2 also gradients, 3 also weights",
+    `activations per layer (Korthikanti et al. 2022, generalised to this model's shapes): ${formatInt(a.perLayer.linear)} B of s·b·h terms${a.perLayer.scores ? ` + ${formatInt(a.perLayer.scores)} B of attention scores` : ""}${a.perLayer.flashStatistics ? ` + ${formatInt(a.perLayer.flashStatistics)} B FlashAttention log-sum-exp` : ""} = ${formatInt(a.perLayer.total)} B at s = ${formatInt(o.seq)}, b = ${o.microBatch}`,
+  ];
+  if (o.checkpointing === "full") lines.push(`full checkpointing keeps each layer's input (2·s·b·h) and recomputes one layer at a time: ${formatInt(a.layersBytes)} B`);
+  else lines.push(`${a.layers} layers × ${formatInt(a.perLayer.total)} = ${formatInt(a.layersBytes)} B${o.checkpointing === "selective" ? " (selective recomputation drops the score terms)" : ""}`);
+  if (o.loss === "naive") lines.push(`logits and loss: ${formatInt(o.seq * o.microBatch)} positions × vocabulary × (2 B bf16 logits + 4 B fp32 copy + 4 B log-softmax + 4 B gradient) = ${formatInt(a.logitsBytes)} B; --loss chunked avoids it`);
+  lines.push("gradient accumulation adds no activation memory: each micro-batch's activations are freed after its backward pass");
+  return lines;
+}

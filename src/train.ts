@@ -1,0 +1,79 @@
+import { formatInt } from "./report/units.js";
+import { UnsupportedModelError } from "./errors.js";
+import { estimateWeights } from "./estimate/weights.js";
+import { quantizationRules } from "./estimate/tensor-roles.js";
+import { loadModel, type LoadedModel } from "./hub/load-model.js";
+import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
+import { parseModelRef } from "./model-id.js";
+import { deriveModelSpec } from "./model/derive.js";
+import type { RawConfig } from "./model/raw-config.js";
+import type { Gpu } from "./serve/gpu-catalog.js";
+import { planTraining, type TrainOptions, type TrainPlan } from "./train/train-plan.js";
+
+export interface TrainRequest extends Omit<TrainOptions, "gpu"> {
+  /** A GPU as people name it; enables the fit search. */
+  gpu?: string;
+  revision?: string;
+}
+
+/** The training plan object: what `planTrain()` returns and `vramplan train --json` prints. */
+export interface TrainReport extends TrainPlan {
+  schema: "vramplan.train/1";
+  model: { id: string; revision: string; commit: string | null; modelType: string; family: string; parameters: number; layers: number; hiddenSize: number; maxContext: number | null };
+  options: Omit<TrainOptions, "gpu">;
+  warnings: { code: string; message: string }[];
+  sources: string[];
+}
+
+export async function planTrain(modelId: string, request: TrainRequest, hub: Partial<HubSettings> = {}): Promise<TrainReport> {
+  const ref = parseModelRef(modelId, request.revision);
+  const gpu = request.gpu ? await (await import("./serve/gpu-catalog.js")).findGpu(request.gpu) : null;
+  const loaded = await loadModel(ref, { ...hubSettingsFromEnv({}), ...hub });
+  return planTrainLoaded(loaded, request, gpu);
+}
+
+export function planTrainLoaded(loaded: LoadedModel, request: TrainRequest, gpu: Gpu | null): TrainReport {
+  const spec = deriveModelSpec(loaded.config);
+  if (!loaded.manifest && !spec.parametersFromConfig) {
+    throw new UnsupportedModelError(`${loaded.id}: no safetensors headers are known and vramplan does not derive ${spec.family} parameters from config.json; run once online`);
+  }
+  const weights = estimateWeights(spec, loaded.manifest, loaded.config);
+  const { gpu: _name, revision: _revision, ...options } = request;
+  const plan = planTraining({ spec, weights, manifest: loaded.manifest, rules: quantizationRules(loaded.config), dropout: trainsWithDropout(loaded.config) }, { ...options, gpu });
+  const warnings = spec.guessed.map((guess) => ({ code: "guessed-field", message: `${guess.field}: assumed ${guess.assumed}` }));
+  if (spec.maxContext !== undefined && options.seq > spec.maxContext) {
+    warnings.push({ code: "context-beyond-maximum", message: `--seq ${formatInt(options.seq)} exceeds the model's maximum of ${formatInt(spec.maxContext)} tokens` });
+  }
+  if (spec.parametersFromConfig === false || spec.layers.some((layer) => layer.caches.some((cache) => cache.kind === "state"))) {
+    warnings.push({ code: "rough-activations", message: "SSM layers' activations are estimated from their width only" });
+  }
+  if (options.zero === 0 && options.gpus > 1) {
+    warnings.push({ code: "replicated-states", message: `ZeRO stage 0 replicates every state on each of the ${options.gpus} GPUs: more GPUs add batch, not memory; try --zero 3 (or --fsdp)` });
+  }
+  return {
+    schema: "vramplan.train/1",
+    model: {
+      id: loaded.id,
+      revision: loaded.revision,
+      commit: loaded.commit ?? null,
+      modelType: spec.modelType,
+      family: spec.family,
+      parameters: weights.parameters,
+      layers: spec.numLayers,
+      hiddenSize: spec.hiddenSize,
+      maxContext: spec.maxContext ?? null,
+    },
+    options,
+    ...plan,
+    warnings,
+    sources: loaded.notes,
+  };
+}
+
+/** Modern LLMs train without dropout; GPT-2-era configs say otherwise. */
+function trainsWithDropout(config: RawConfig): boolean {
+  return ["attention_dropout", "hidden_dropout", "resid_pdrop", "attn_pdrop", "hidden_dropout_prob", "dropout"].some((field) => {
+    const value = config[field];
+    return typeof value === "number" && value > 0;
+  });
+}
