@@ -1,7 +1,7 @@
 import { UnsupportedModelError } from "../errors.js";
 import { parseConfigDtype } from "./dtypes.js";
 import { deriveSsmLayers, type SsmLayer } from "./derive-state.js";
-import { ENCODER_DECODER_TYPES, familyOf, type FamilyRules, type MoeRules } from "./families.js";
+import { ENCODER_DECODER_TYPES, familyOf, llamaLayout, type FamilyRules, type MoeRules } from "./families.js";
 import {
   FIELD_NAMES,
   readBoolean,
@@ -213,24 +213,11 @@ function unmodelledFeatures(config: RawConfig): GuessedField[] {
 }
 
 function genericLayout(config: RawConfig, guessed: GuessedField[]): LayerLayout {
-  const attentionBias = readBoolean(config, "attention_bias");
-  const mlpBias = readBoolean(config, "mlp_bias");
-  if (attentionBias === undefined) guessed.push({ field: "attention_bias", assumed: "false (no projection biases)" });
-  if (mlpBias === undefined) guessed.push({ field: "mlp_bias", assumed: "false" });
+  if (readBoolean(config, "attention_bias") === undefined) guessed.push({ field: "attention_bias", assumed: "false (no projection biases)" });
+  if (readBoolean(config, "mlp_bias") === undefined) guessed.push({ field: "mlp_bias", assumed: "false" });
   guessed.push({ field: "MLP layout", assumed: "gated (gate, up and down projections)" });
   guessed.push({ field: "norms", assumed: "2 RMSNorm per layer and a final one" });
-  return {
-    qkvBias: attentionBias ?? false,
-    outputBias: attentionBias ?? false,
-    mlp: "gated",
-    mlpBias: mlpBias ?? false,
-    norm: "rms",
-    normsPerLayer: 2,
-    qkNorm: false,
-    learnedPositions: 0,
-    attentionSinks: false,
-    gatedAttention: false,
-  };
+  return llamaLayout(config);
 }
 
 const LAYER_TYPE_KINDS: Readonly<Record<string, "full" | "sliding" | "chunked" | "other">> = {

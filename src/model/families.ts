@@ -39,7 +39,8 @@ export interface MoeRules {
 const int = (config: RawConfig, name: string): number | undefined => readPositiveInt(config, [name])?.value;
 const intOr = (config: RawConfig, name: string, fallback: number): number => int(config, name) ?? fallback;
 
-const llamaLayout = (config: RawConfig): LayerLayout => {
+/** The Llama layout: biases only with `attention_bias` / `mlp_bias`, gated MLP, two RMSNorms. */
+export const llamaLayout = (config: RawConfig): LayerLayout => {
   const attentionBias = readBoolean(config, "attention_bias") ?? false;
   return {
     qkvBias: attentionBias,

@@ -6,7 +6,7 @@ import type { ModelSpec } from "../model/spec.js";
 import { ENGINES, type EngineName, type EngineProfile } from "./engines.js";
 import type { Gpu } from "./gpu-catalog.js";
 import { requantize } from "./requantize.js";
-import { serveScheme, tensorParallelShare, validTensorParallel, type SchemeServing, type ServedWeights } from "./serving-plan.js";
+import { serveScheme, tensorParallelShare, validTensorParallel, type SchemeServing, type ServedWeights, type ServingInput } from "./serving-plan.js";
 import { inventoryFromManifest, inventoryFromSpec } from "./weight-inventory.js";
 import { describeScheme, parseWeightScheme } from "./weight-schemes.js";
 
@@ -33,13 +33,8 @@ export interface GpuFit {
   smallestGpuCount: number | null;
 }
 
-export interface ServingPlan {
-  engine: EngineProfile;
-  gpu: Gpu | null;
-  gpus: number;
-  memoryFraction: number;
-  context: number;
-  batch: number;
+/** The setup (engine, GPU, request) and what each weight format makes of it. */
+export interface ServingPlan extends Omit<ServingInput, "spec" | "kv"> {
   schemes: SchemeServing[];
   /** Without a GPU: which common GPUs fit the first scheme. */
   candidates: GpuFit[] | null;
