@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { preferFastExit, runCli } from "../dist/bundle/cli.mjs";
+import { installCrashHandlers, preferFastExit, runCli } from "../dist/bundle/cli.mjs";
+const argv = process.argv.slice(2);
+installCrashHandlers(argv);
 preferFastExit();
-process.exitCode = await runCli(process.argv.slice(2));
+process.exitCode = await runCli(argv);

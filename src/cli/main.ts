@@ -18,6 +18,19 @@ export function preferFastExit(): void {
   setFlagsFromString("--liftoff-only");
 }
 
+/**
+ * A failure nothing awaited (a bug) still ends as one line and exit code 1, with the stack only
+ * under --debug, never as Node's raw dump of the bundle's source.
+ */
+export function installCrashHandlers(argv: readonly string[], io: CliIo = processIo): void {
+  const crash = (error: unknown) => {
+    process.exitCode = reportError(error, { debug: argv.includes("--debug"), token: hubSettingsFromEnv(io.env).token, stderr: io.stderr });
+    process.exit();
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+}
+
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 const commands: CliCommand<never>[] = [planCommand, trainCommand, dtypeCommand] as CliCommand<never>[];
 

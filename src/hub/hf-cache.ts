@@ -1,5 +1,5 @@
-import { access, readFile, readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { access, lstat, mkdir, readFile, readdir, rm, symlink, copyFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { isCommitHash } from "../model-id.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 
@@ -45,6 +45,43 @@ export async function writeCachedRef(hfCacheDir: string, id: string, revision: s
 export async function cachedSnapshotFile(hfCacheDir: string, id: string, commit: string, path: string): Promise<string | undefined> {
   const filePath = join(snapshotFolder(hfCacheDir, id, commit), path);
   return (await exists(filePath)) ? filePath : undefined;
+}
+
+/**
+ * Stores a downloaded file the way huggingface_hub does: the bytes as blobs/<etag> (written
+ * atomically), and snapshots/<commit>/<path> as a relative symlink to it (a copy where symlinks
+ * are not allowed). An existing blob is kept: blobs are content-addressed.
+ */
+export async function writeSnapshotFile(hfCacheDir: string, id: string, commit: string, path: string, etag: string | undefined, bytes: Uint8Array): Promise<string> {
+  const repo = repoFolder(hfCacheDir, id);
+  // Loaded here, not at start-up: offline runs never hash.
+  const blobName = etag && /^[0-9a-zA-Z._-]+$/.test(etag) ? etag : (await import("node:crypto")).createHash("sha256").update(bytes).digest("hex");
+  const blob = join(repo, "blobs", blobName);
+  if (!(await exists(blob))) await writeFileAtomic(blob, bytes);
+  const pointer = join(snapshotFolder(hfCacheDir, id, commit), path);
+  await mkdir(dirname(pointer), { recursive: true });
+  await rm(pointer, { force: true });
+  try {
+    await symlink(relative(dirname(pointer), blob), pointer);
+  } catch {
+    await copyFile(blob, pointer);
+  }
+  return pointer;
+}
+
+/** Removes a cached file and its blob (a corrupt config must not be served again). */
+export async function removeSnapshotFile(pointer: string): Promise<void> {
+  try {
+    const stats = await lstat(pointer);
+    if (stats.isSymbolicLink()) {
+      const { readlink } = await import("node:fs/promises");
+      const target = join(dirname(pointer), await readlink(pointer));
+      await rm(target, { force: true });
+    }
+  } catch {
+    // Already gone.
+  }
+  await rm(pointer, { force: true });
 }
 
 export async function listSnapshotFiles(hfCacheDir: string, id: string, commit: string): Promise<string[]> {

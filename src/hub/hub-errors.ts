@@ -18,6 +18,8 @@ interface HubApiErrorLike {
   message: string;
   /** The JSON body the Hub answered with, e.g. `{ "error": "Invalid rev id: v9" }`. */
   data?: { error?: unknown };
+  /** The Hub's X-Error-Code: RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo. */
+  errorCode?: string | null;
 }
 
 function isHubApiError(error: unknown): error is HubApiErrorLike {
@@ -34,8 +36,13 @@ export function toVramplanError(error: unknown, context: HubErrorContext): Vramp
   if (isHubApiError(error)) {
     const status = error.statusCode;
     const details = { status, url: error.url.split("?")[0] ?? error.url, cause: error };
+    const hubCode = error.errorCode ?? null;
+    if (hubCode === "RepoNotFound") {
+      const fix = context.hasToken ? "check the id, and that your HF_TOKEN can read it if it is private" : "check the id; if the repo is private, set HF_TOKEN";
+      return new HubHttpError("notFound", `model ${context.id} not found on ${context.endpoint} (HTTP ${status}): ${fix}`, details);
+    }
     if (status === 401 || status === 403) {
-      if (context.gated) {
+      if (context.gated || hubCode === "GatedRepo") {
         const fix = context.hasToken
           ? `your HF_TOKEN has no access yet: accept the license at ${page} with that account (gated requests may take a while to be approved)`
           : `accept the license at ${page}, then set HF_TOKEN to a token of that account`;
@@ -49,10 +56,10 @@ export function toVramplanError(error: unknown, context: HubErrorContext): Vramp
     if (status === 404) {
       // The Hub says which: "Repository not found" versus "Invalid rev id" / "Revision Not Found".
       const hubSays = typeof error.data?.error === "string" ? error.data.error : "";
-      if (/\brev(ision)?\b/i.test(hubSays)) {
+      if (hubCode === "RevisionNotFound" || /\brev(ision)?\b/i.test(hubSays)) {
         return new HubHttpError("notFound", `revision "${context.revision}" of ${context.id} not found (HTTP 404): check the branch, tag or commit`, details);
       }
-      if (context.what) {
+      if (context.what && hubCode !== "RepoNotFound") {
         return new HubHttpError("notFound", `${context.id} has no ${context.what} at revision ${context.revision} (HTTP 404): is it a transformers model repo?`, details);
       }
       return new HubHttpError("notFound", `model ${context.id} not found on ${context.endpoint} (HTTP 404): check the id (org/name) on ${page}`, details);

@@ -1,17 +1,18 @@
-import { readFile, realpath, rm } from "node:fs/promises";
-import { OfflineNotCachedError, UnsupportedModelError, isVramplanError } from "../errors.js";
+import { readFile } from "node:fs/promises";
+import { MalformedFileError, OfflineNotCachedError, isVramplanError } from "../errors.js";
 import type { TensorManifest } from "../model/manifest.js";
 import type { ModelRef } from "../model-id.js";
-import { DEFAULT_REVISION } from "../model-id.js";
+import { DEFAULT_REVISION, isCommitHash } from "../model-id.js";
 import type { RawConfig } from "../model/raw-config.js";
 import { loadBuiltinModel } from "./builtin.js";
-import { cachedSnapshotFile, readCachedCommit, writeCachedRef } from "./hf-cache.js";
-import { createHubFetch, UnreachableError } from "./http.js";
+import { cachedSnapshotFile, readCachedCommit, removeSnapshotFile, writeCachedRef, writeSnapshotFile } from "./hf-cache.js";
+import { hubClient } from "./hub-client.js";
+import { UnreachableError } from "./http.js";
 import { toVramplanError, type HubErrorContext } from "./hub-errors.js";
 import { readLocalSafetensorsHeader } from "./local-safetensors.js";
 import { readCachedManifest, writeCachedManifest } from "./manifest-cache.js";
-import { parseConfigText } from "./parse-config.js";
-import { downloadToHfCache, fetchRemoteManifest, resolveRevision, type RemoteContext } from "./remote.js";
+import { MAX_CONFIG_BYTES, parseConfigText } from "./parse-config.js";
+import { fetchRange, fetchWholeFile, headerFromPrefix, PREFIX_BYTES, shardsFromIndex, type FetchedFile, type RemoteContext } from "./remote.js";
 import type { HubSettings } from "./settings.js";
 
 /** Where the config came from: the Hub, the Hugging Face cache, or vramplan's built-in set. */
@@ -54,15 +55,15 @@ export async function loadModel(ref: ModelRef, settings: HubSettings): Promise<L
   return loadOffline(ref, settings, "offline");
 }
 
+/**
+ * Online: one round trip for most models. config.json (whose answer names the commit the revision
+ * points to) and the first bytes of model.safetensors and model.safetensors.index.json are asked
+ * for at once; a sharded checkpoint's shard headers follow together in a second round trip. When
+ * the caches already hold the tensor manifest of the commit the revision last pointed to, only
+ * config.json is asked for.
+ */
 async function loadOnline(ref: ModelRef, settings: HubSettings): Promise<LoadedModel> {
-  const fetch = createHubFetch({
-    endpoint: settings.endpoint,
-    token: settings.token,
-    ...(settings.timeoutMs !== undefined && { timeoutMs: settings.timeoutMs }),
-    ...(settings.transport && { transport: settings.transport }),
-    onRetry: (event) => settings.debug?.(`retrying ${event.url} in ${event.delayMs} ms (${event.reason}, attempt ${event.attempt})`),
-  });
-  const remote: RemoteContext = { id: ref.id, endpoint: settings.endpoint, fetch };
+  const remote: RemoteContext = { id: ref.id, endpoint: settings.endpoint, fetch: hubClient(settings) };
   const errorContext: HubErrorContext = { id: ref.id, revision: ref.revision, endpoint: settings.endpoint, hasToken: Boolean(settings.token) };
   const guard = async <T>(run: () => Promise<T>, what?: string): Promise<T> => {
     try {
@@ -72,30 +73,69 @@ async function loadOnline(ref: ModelRef, settings: HubSettings): Promise<LoadedM
     }
   };
 
-  const resolved = await guard(() => resolveRevision(remote, ref.revision));
-  errorContext.gated = resolved.gated;
-  const { commit } = resolved;
-  settings.debug?.(`${ref.id}@${ref.revision} is commit ${commit}`);
-  if (!resolved.files.includes(CONFIG_FILE)) {
-    throw new UnsupportedModelError(`${ref.id} has no config.json: vramplan plans transformers checkpoints (GGUF-only repos are not supported yet)`, CONFIG_FILE);
-  }
+  const notes: string[] = [];
+  const lastCommit = await readCachedCommit(settings.hfCacheDir, ref.id, ref.revision);
+  const warm = lastCommit ? await cachedManifest(ref.id, lastCommit, settings, notes) : undefined;
+  // Speculative reads at the revision; their answers are checked against the config's commit.
+  const speculative = warm ? undefined : checkpointPrefixes(remote, ref.revision);
 
-  const configPath = await guard(() => downloadToHfCache(remote, commit, CONFIG_FILE, settings.hfCacheDir), CONFIG_FILE);
+  const fetched = await guard(() => fetchWholeFile(remote, ref.revision, CONFIG_FILE, MAX_CONFIG_BYTES), CONFIG_FILE);
+  const commit = fetched.commit ?? (isCommitHash(ref.revision) ? ref.revision : undefined);
+  if (!commit) throw new MalformedFileError(`${settings.endpoint}/${ref.id}`, "the Hub's answer names no commit (X-Repo-Commit): is HF_ENDPOINT a Hugging Face Hub?");
+  settings.debug?.(`${ref.id}@${ref.revision} is commit ${commit}`);
+  const configPath = await writeSnapshotFile(settings.hfCacheDir, ref.id, commit, CONFIG_FILE, fetched.etag, fetched.bytes);
   await writeCachedRef(settings.hfCacheDir, ref.id, ref.revision, commit);
   const config = await readConfigFile(configPath, `${ref.id}/${CONFIG_FILE}`);
 
-  const notes: string[] = [];
-  const cached = await cachedManifest(ref.id, commit, settings, notes);
+  const cached = commit === lastCommit ? warm : await cachedManifest(ref.id, commit, settings, notes);
   if (cached) return { ...base(ref, commit, "hub", config, notes), ...cached };
 
-  const checkpoint = resolved.files.includes(SINGLE_CHECKPOINT) ? SINGLE_CHECKPOINT : resolved.files.includes(SHARDED_INDEX) ? SHARDED_INDEX : undefined;
-  if (!checkpoint) {
+  // Read at the revision before we knew its commit: valid only if it still points there.
+  const prefixes = speculative && (await sameCommit(speculative, commit)) ? speculative : checkpointPrefixes(remote, commit);
+  const manifest = await guard(() => remoteManifest(remote, commit, prefixes), SINGLE_CHECKPOINT);
+  if (!manifest) {
     notes.push(`${ref.id} has no ${SINGLE_CHECKPOINT} or ${SHARDED_INDEX}: weights are derived from config.json`);
     return { ...base(ref, commit, "hub", config, notes), manifest: undefined, manifestSource: undefined };
   }
-  const manifest = await guard(() => fetchRemoteManifest(remote, commit, checkpoint), checkpoint);
   await writeCachedManifest(settings.cacheDir, ref.id, commit, manifest);
   return { ...base(ref, commit, "hub", config, notes), manifest, manifestSource: "hub" };
+}
+
+interface CheckpointPrefixes {
+  single: Promise<FetchedFile | null>;
+  index: Promise<FetchedFile | null>;
+}
+
+function checkpointPrefixes(remote: RemoteContext, revision: string): CheckpointPrefixes {
+  const single = fetchRange(remote, revision, SINGLE_CHECKPOINT, 0, PREFIX_BYTES - 1);
+  const index = fetchRange(remote, revision, SHARDED_INDEX, 0, PREFIX_BYTES - 1);
+  // Marked as handled now: they may fail before anyone awaits them (the repo does not exist, the
+  // config request failed first), and whoever awaits them later still sees the error.
+  single.catch(() => undefined);
+  index.catch(() => undefined);
+  return { single, index };
+}
+
+async function sameCommit(prefixes: CheckpointPrefixes, commit: string): Promise<boolean> {
+  const answers = await Promise.allSettled([prefixes.single, prefixes.index]);
+  return answers.every((answer) => answer.status === "rejected" || answer.value === null || answer.value.commit === undefined || answer.value.commit === commit);
+}
+
+/** The manifest from the checkpoint's headers, or null when the repo has no safetensors files. */
+async function remoteManifest(remote: RemoteContext, commit: string, prefixes: CheckpointPrefixes): Promise<TensorManifest | null> {
+  const [single, index] = await Promise.all([prefixes.single, prefixes.index.catch((error: unknown) => error)]);
+  if (single) return { files: [await headerFromPrefix(remote, commit, SINGLE_CHECKPOINT, single)] };
+  if (index instanceof Error) throw index;
+  if (!index) return null;
+  const shards = await shardsFromIndex(remote, commit, SHARDED_INDEX, index as FetchedFile);
+  const files = await Promise.all(
+    shards.map(async (shard) => {
+      const prefix = await fetchRange(remote, commit, shard, 0, PREFIX_BYTES - 1);
+      if (!prefix) throw new MalformedFileError(`${remote.id}/${SHARDED_INDEX}`, `names ${shard}, which the repo does not have`);
+      return headerFromPrefix(remote, commit, shard, prefix);
+    }),
+  );
+  return { files };
 }
 
 async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string, options: { announce?: boolean } = {}): Promise<LoadedModel> {
@@ -168,12 +208,8 @@ async function readConfigFile(path: string, displayName: string): Promise<RawCon
   try {
     return parseConfigText(text, displayName);
   } catch (error) {
-    if (isVramplanError(error)) {
-      // Remove the blob too: a snapshot link re-created to the same corrupt blob would not help.
-      const blob = await realpath(path).catch(() => path);
-      await rm(path, { force: true });
-      if (blob !== path) await rm(blob, { force: true });
-    }
+    // Remove the blob too: a snapshot link re-created to the same corrupt blob would not help.
+    if (isVramplanError(error)) await removeSnapshotFile(path);
     throw error;
   }
 }

@@ -1,10 +1,12 @@
 import { MalformedFileError } from "../errors.js";
-import type { TensorManifest } from "../model/manifest.js";
-import { manifestFileFromHeader } from "./safetensors-header.js";
+import type { ManifestFile } from "../model/manifest.js";
+import { HEADER_LENGTH_BYTES, MAX_HEADER_BYTES, manifestFileFromHeader, parseHeaderJson, readHeaderLength } from "./safetensors-header.js";
 
 /**
- * Everything that asks the Hub, through @huggingface/hub and the injected fetch (http.ts).
- * The package is loaded on first use, so offline runs never pay for it.
+ * What vramplan asks the Hub, in as few round trips as the answers allow: `resolve` URLs read
+ * with plain GETs and range requests, the way huggingface_hub's own downloads read them.
+ * A file's first bytes are read speculatively: one request usually holds a whole safetensors
+ * header or a whole index, so a single-file checkpoint costs one round trip with its config.
  */
 
 export interface RemoteContext {
@@ -13,32 +15,10 @@ export interface RemoteContext {
   fetch: typeof fetch;
 }
 
-export interface ResolvedRevision {
-  commit: string;
-  files: string[];
-  gated: false | "auto" | "manual";
-}
-
-const hubModule = () => import("@huggingface/hub");
-
-/**
- * One request: the commit a revision points to, and the repo's file list. The Hub's model-info
- * endpoint (what @huggingface/hub's modelInfo calls), asked directly: a warm run needs nothing
- * else from the Hub, and this keeps that package unloaded for it.
- */
-export async function resolveRevision(context: RemoteContext, revision: string): Promise<ResolvedRevision> {
-  const url = `${context.endpoint}/api/models/${context.id}/revision/${encodeURIComponent(revision)}?expand=sha&expand=siblings&expand=gated`;
-  const response = await context.fetch(url, { headers: { Accept: "application/json" } });
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw new HubResponseError(response.status, url, body);
-  const info = (body ?? {}) as { sha?: unknown; siblings?: { rfilename?: unknown }[]; gated?: unknown };
-  if (typeof info.sha !== "string" || !/^[0-9a-f]{40}$/.test(info.sha)) {
-    throw new MalformedFileError(`${context.endpoint}/api/models/${context.id}`, "model info has no commit sha: is HF_ENDPOINT a Hugging Face Hub?");
-  }
-  const files = (Array.isArray(info.siblings) ? info.siblings : []).map((sibling) => sibling?.rfilename).filter((name): name is string => typeof name === "string");
-  const gated = info.gated === "auto" || info.gated === "manual" ? info.gated : false;
-  return { commit: info.sha, files, gated };
-}
+/** Bytes read up front from a safetensors file or index: headers are rarely larger. */
+export const PREFIX_BYTES = 256 * 1024;
+/** The largest index vramplan reads (DeepSeek-V3's is ~9 MB). */
+export const MAX_INDEX_BYTES = 64_000_000;
 
 /** A non-2xx answer, shaped like @huggingface/hub's HubApiError so one mapper handles both. */
 export class HubResponseError extends Error {
@@ -47,51 +27,168 @@ export class HubResponseError extends Error {
     readonly statusCode: number,
     readonly url: string,
     readonly data: unknown,
+    readonly errorCode: string | null,
   ) {
     super(`HTTP ${statusCode}`);
   }
 }
 
+export interface FetchedFile {
+  /** The commit the revision resolved to (X-Repo-Commit). */
+  commit: string | undefined;
+  /** The blob id the HF cache names the file by (X-Linked-Etag or ETag, unquoted). */
+  etag: string | undefined;
+  bytes: Uint8Array;
+  /** The file's full size when the answer was a range. */
+  totalSize: number | undefined;
+}
+
+export function resolveUrl(context: RemoteContext, revision: string, path: string): string {
+  return `${context.endpoint}/${context.id}/resolve/${encodeURIComponent(revision)}/${path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+async function failure(response: Response, url: string): Promise<HubResponseError> {
+  const data: unknown = await response.json().catch(() => undefined);
+  return new HubResponseError(response.status, url, data, response.headers.get("x-error-code"));
+}
+
+function fileMeta(response: Response): Pick<FetchedFile, "commit" | "etag"> {
+  const commit = response.headers.get("x-repo-commit") ?? undefined;
+  const etag = (response.headers.get("x-linked-etag") ?? response.headers.get("etag") ?? "").replace(/^W\//, "").replaceAll('"', "") || undefined;
+  return { commit: commit && /^[0-9a-f]{40}$/.test(commit) ? commit : undefined, etag };
+}
+
+/** A whole small file (config.json), bounded in size. */
+export async function fetchWholeFile(context: RemoteContext, revision: string, path: string, maxBytes: number): Promise<FetchedFile> {
+  const url = resolveUrl(context, revision, path);
+  const response = await context.fetch(url);
+  if (!response.ok) throw await failure(response, url);
+  const bytes = await readUpTo(response, maxBytes + 1);
+  if (bytes.byteLength > maxBytes) throw new MalformedFileError(`${context.id}/${path}`, `larger than ${maxBytes} bytes: not a config file`);
+  return { ...fileMeta(response), bytes, totalSize: bytes.byteLength };
+}
+
+/** The first bytes of a file (`Range: bytes=start-end`); null when the file does not exist. */
+export async function fetchRange(context: RemoteContext, revision: string, path: string, start: number, end: number): Promise<FetchedFile | null> {
+  const url = resolveUrl(context, revision, path);
+  const response = await context.fetch(url, { headers: { Range: `bytes=${start}-${end}` } });
+  if (response.status === 404 && response.headers.get("x-error-code") === "EntryNotFound") {
+    discard(response);
+    return null;
+  }
+  if (response.status === 416) {
+    discard(response);
+    return { ...fileMeta(response), bytes: new Uint8Array(0), totalSize: Number(response.headers.get("content-range")?.split("/")[1] ?? Number.NaN) || 0 };
+  }
+  if (!response.ok) throw await failure(response, url);
+  const total = Number(response.headers.get("content-range")?.split("/")[1]);
+  // A server that ignores Range sends the whole file from byte 0: keep only what was asked.
+  const ignoredRange = response.status === 200;
+  const wanted = end - start + 1;
+  const body = await readUpTo(response, ignoredRange ? end + 1 : wanted);
+  const bytes = ignoredRange ? body.subarray(start, end + 1) : body;
+  return { ...fileMeta(response), bytes, totalSize: Number.isFinite(total) ? total : ignoredRange ? undefined : undefined };
+}
+
 /**
- * Downloads a file into the HF cache layout, pinned to `commit`. @huggingface/hub announces
- * downloads with console.debug, which writes to stdout; it is silenced here so --json output
- * stays clean.
+ * One safetensors header from the file's first bytes (and one more range request when the
+ * header is longer than they hold), checked like a local one: length limit, JSON, offsets inside
+ * the file.
  */
-export async function downloadToHfCache(context: RemoteContext, commit: string, path: string, hfCacheDir: string): Promise<string> {
-  const { downloadFileToCacheDir } = await hubModule();
-  return withQuietConsole(() =>
-    downloadFileToCacheDir({ repo: context.id, path, revision: commit, hubUrl: context.endpoint, fetch: context.fetch, cacheDir: hfCacheDir }),
+export async function headerFromPrefix(context: RemoteContext, revision: string, path: string, prefix: FetchedFile): Promise<ManifestFile> {
+  const display = `${context.id}/${path}`;
+  const length = readHeaderLength(prefix.bytes.subarray(0, HEADER_LENGTH_BYTES), display);
+  if (length > MAX_HEADER_BYTES) throw new MalformedFileError(display, `safetensors header of ${length} bytes is over the limit`);
+  let headerBytes = prefix.bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + length);
+  if (headerBytes.byteLength < length && (prefix.totalSize === undefined || prefix.bytes.byteLength < prefix.totalSize)) {
+    const rest = await fetchRange(context, revision, path, HEADER_LENGTH_BYTES + headerBytes.byteLength, HEADER_LENGTH_BYTES + length - 1);
+    if (rest) headerBytes = concat(headerBytes, rest.bytes);
+  }
+  const header = parseHeaderJson(headerBytes, length, display);
+  const dataBytes = prefix.totalSize === undefined ? undefined : prefix.totalSize - HEADER_LENGTH_BYTES - length;
+  return manifestFileFromHeader(path, header, dataBytes);
+}
+
+/** The shard file names of a sharded checkpoint's index, read whole from its prefix (and rest). */
+export async function shardsFromIndex(context: RemoteContext, revision: string, path: string, prefix: FetchedFile): Promise<string[]> {
+  const display = `${context.id}/${path}`;
+  let bytes = prefix.bytes;
+  if (prefix.totalSize !== undefined && bytes.byteLength < prefix.totalSize) {
+    if (prefix.totalSize > MAX_INDEX_BYTES) throw new MalformedFileError(display, `index of ${prefix.totalSize} bytes is over the ${MAX_INDEX_BYTES}-byte limit`);
+    const rest = await fetchRange(context, revision, path, bytes.byteLength, prefix.totalSize - 1);
+    if (rest) bytes = concat(bytes, rest.bytes);
+  }
+  let index: { weight_map?: unknown };
+  try {
+    index = JSON.parse(new TextDecoder().decode(bytes)) as { weight_map?: unknown };
+  } catch {
+    throw new MalformedFileError(display, "not valid JSON: the index is truncated or corrupt");
+  }
+  const weightMap = index.weight_map;
+  if (typeof weightMap !== "object" || weightMap === null) throw new MalformedFileError(display, "has no weight_map");
+  const shards = [...new Set(Object.values(weightMap as Record<string, unknown>))];
+  if (shards.length === 0 || !shards.every((shard): shard is string => typeof shard === "string" && isSafeShardName(shard))) {
+    throw new MalformedFileError(display, "weight_map names a shard file that is not a plain relative path");
+  }
+  const directory = path.slice(0, path.lastIndexOf("/") + 1);
+  return shards.map((shard) => directory + shard);
+}
+
+/**
+ * Shard names come from a repo file, and end up in URLs: only plain relative names, with no
+ * dot segments even when percent-decoded (huggingface.js assertSafeShardFilename guards the same).
+ */
+export function isSafeShardName(name: string): boolean {
+  let decoded = name;
+  for (let i = 0; i < 3; i++) {
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      return false;
+    }
+  }
+  return [name, decoded].every(
+    (candidate) =>
+      candidate.length > 0 &&
+      !/[\u0000-\u001f\u007f\\]/.test(candidate) &&
+      !candidate.startsWith("/") &&
+      !(candidate.split("/")[0] ?? "").includes(":") &&
+      candidate.split("/").every((segment) => segment !== "." && segment !== ".."),
   );
 }
 
-/** Reads every safetensors header of the checkpoint with range requests (all shards in parallel). */
-export async function fetchRemoteManifest(context: RemoteContext, commit: string, path: string): Promise<TensorManifest> {
-  const { parseSafetensorsMetadata } = await hubModule();
-  const parsed = await parseSafetensorsMetadata({ repo: context.id, revision: commit, path, hubUrl: context.endpoint, fetch: context.fetch });
-  if (!parsed.sharded) return { files: [manifestFileFromHeader(path, parsed.header)] };
-  const prefix = path.slice(0, path.lastIndexOf("/") + 1);
-  return {
-    files: Object.entries(parsed.headers).map(([file, header]) => manifestFileFromHeader(prefix + file, header)),
-  };
+/** Reads at most `limit` bytes of a body, then lets the connection go. */
+async function readUpTo(response: Response, limit: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+    }
+  } finally {
+    if (total >= limit) reader.cancel().catch(() => undefined);
+    else reader.releaseLock();
+  }
+  const bytes = concat(...chunks);
+  return bytes.byteLength > limit ? bytes.subarray(0, limit) : bytes;
 }
 
-let quietDepth = 0;
-let savedDebug: typeof console.debug | undefined;
-let savedInfo: typeof console.info | undefined;
+function concat(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
 
-async function withQuietConsole<T>(run: () => Promise<T>): Promise<T> {
-  if (quietDepth++ === 0) {
-    savedDebug = console.debug;
-    savedInfo = console.info;
-    console.debug = () => undefined;
-    console.info = () => undefined;
-  }
-  try {
-    return await run();
-  } finally {
-    if (--quietDepth === 0) {
-      console.debug = savedDebug ?? console.debug;
-      console.info = savedInfo ?? console.info;
-    }
-  }
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => undefined);
 }

@@ -8,7 +8,7 @@ import { dirname } from "node:path";
  */
 let sequence = 0;
 
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   // Unique per process and call; node:crypto is not loaded for this, it costs start-up time.
   const temporary = `${path}.${process.pid}.${Date.now().toString(36)}${(sequence++).toString(36)}.tmp`;

@@ -108,12 +108,30 @@ describe("loading a model from the Hub", () => {
     expect(offline.model.commit).toBe(online.model.commit);
   });
 
-  it("asks the Hub only for the revision once the commit's files are cached", async () => {
+  it("asks the Hub for config.json alone (which names the commit) once the commit's manifest is cached", async () => {
     settings = await tempSettings();
     await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
     hub.log.length = 0;
     await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
-    expect(hub.log.map((entry) => new URL(entry.url).pathname)).toEqual(["/api/models/Qwen/Qwen2.5-0.5B/revision/main"]);
+    expect(hub.log.map((entry) => new URL(entry.url).pathname)).toEqual(["/Qwen/Qwen2.5-0.5B/resolve/main/config.json"]);
+  });
+
+  it("costs one round trip for a single-file checkpoint and two for a sharded one", async () => {
+    settings = await tempSettings();
+    await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    // config.json, model.safetensors (range), model.safetensors.index.json (range; 404 here), at once.
+    expect(hub.log).toHaveLength(3);
+    hub.log.length = 0;
+    await plan("meta-llama/Llama-3.1-8B", { hub: settings });
+    // The same three at once, then the four shard headers, one range request each.
+    const files = hub.log.map((entry) => new URL(entry.url).pathname.split("/").pop());
+    expect([...files.slice(0, 3)].sort()).toEqual(["config.json", "model.safetensors", "model.safetensors.index.json"]);
+    expect(files.slice(3)).toEqual([
+      "model-00001-of-00004.safetensors",
+      "model-00002-of-00004.safetensors",
+      "model-00003-of-00004.safetensors",
+      "model-00004-of-00004.safetensors",
+    ]);
   });
 });
 
@@ -161,16 +179,17 @@ describe("errors from the Hub", () => {
     const files = hub.models.get("Qwen/Qwen2.5-0.5B")?.files ?? [];
     hub.setModel("acme/truncated", { config: hub.models.get("Qwen/Qwen2.5-0.5B")?.config ?? {}, files });
     const original = hub.options.fault;
-    hub.options.fault = (request, url) => {
-      if (!url.pathname.endsWith("acme/truncated/resolve/" + commitFor("acme/truncated") + "/model.safetensors")) return undefined;
-      const range = request.headers.get("range");
-      if (range === "bytes=0-7" || range === "bytes=0-0") return undefined;
-      // Serve only the first 100 bytes of the header JSON, as a connection cut short would.
-      return hub.serve(new Request(request.url, { headers: { range: "bytes=8-107" } }));
+    hub.options.fault = async (request, url) => {
+      if (!url.pathname.startsWith("/acme/truncated/resolve/") || !url.pathname.endsWith("/model.safetensors")) return undefined;
+      // The file ends 100 bytes into its header JSON, whatever range is asked for.
+      const [start = 0] = (request.headers.get("range") ?? "bytes=0-0").replace("bytes=", "").split("-").map(Number);
+      const whole = await (await hub.serve(new Request(request.url, { headers: { range: "bytes=0-107" } }))).arrayBuffer();
+      const body = new Uint8Array(whole).subarray(Math.min(start, 108));
+      return new Response(body, { status: 206, headers: { "Content-Range": `bytes ${start}-${start + body.byteLength - 1}/108`, "X-Repo-Commit": commitFor("acme/truncated") } });
     };
     settings = await tempSettings();
     try {
-      await expectError(plan("acme/truncated", { hub: settings }), "malformed", /model\.safetensors: .*not valid JSON/);
+      await expectError(plan("acme/truncated", { hub: settings }), "malformed", /acme\/truncated\/model\.safetensors: safetensors header is truncated \(100 of \d+ bytes\)/);
     } finally {
       hub.options.fault = original;
     }
@@ -180,15 +199,17 @@ describe("errors from the Hub", () => {
     const files = hub.models.get("Qwen/Qwen2.5-0.5B")?.files ?? [];
     hub.setModel("acme/huge-header", { config: hub.models.get("Qwen/Qwen2.5-0.5B")?.config ?? {}, files });
     const original = hub.options.fault;
-    hub.options.fault = (request, url) => {
-      if (!url.pathname.endsWith("/model.safetensors") || !url.pathname.includes("acme/huge-header") || request.headers.get("range") !== "bytes=0-7") return undefined;
+    hub.options.fault = (_request, url) => {
+      if (!url.pathname.endsWith("/model.safetensors") || !url.pathname.includes("acme/huge-header")) return undefined;
       const prefix = new Uint8Array(8);
       new DataView(prefix.buffer).setBigUint64(0, 200_000_000n, true); // 200 MB header claim
       return new Response(prefix, { status: 206, headers: { "Content-Range": "bytes 0-7/300000000" } });
     };
     settings = await tempSettings();
     try {
-      await expectError(plan("acme/huge-header", { hub: settings }), "malformed", /header is too big|header claims/);
+      await expectError(plan("acme/huge-header", { hub: settings }), "malformed", /safetensors header claims 200000000 bytes \(limit 100000000\)/);
+      // Only the first bytes were asked for: nothing of the claimed 200 MB.
+      expect(hub.requestsTo("acme/huge-header/resolve").every((entry) => entry.range === null || entry.range === "bytes=0-262143")).toBe(true);
     } finally {
       hub.options.fault = original;
     }
@@ -198,14 +219,14 @@ describe("errors from the Hub", () => {
     let failures = 1;
     const original = hub.options.fault;
     hub.options.fault = (_request, url) => {
-      if (url.pathname.includes("/revision/") && failures-- > 0) return new Response("busy", { status: 503 });
+      if (url.pathname.endsWith("/config.json") && failures-- > 0) return new Response("busy", { status: 503 });
       return undefined;
     };
     settings = await tempSettings();
     try {
       const result = await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
       expect(result.weights.bytes).toBe(988_065_536);
-      expect(hub.requestsTo("/revision/")).toHaveLength(2);
+      expect(hub.requestsTo("/config.json")).toHaveLength(2);
     } finally {
       hub.options.fault = original;
     }
