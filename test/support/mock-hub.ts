@@ -39,7 +39,7 @@ export interface MockHubOptions {
   /** Serve safetensors bodies from this other origin through a 302, as the Hub's CDN does. */
   cdnOrigin?: string | undefined;
   /** Called first for every request; a Response it returns is served instead. */
-  fault?: ((request: Request, url: URL) => Response | Promise<Response> | undefined) | undefined;
+  fault?: ((request: Request, url: URL) => Response | Promise<Response | undefined> | undefined) | undefined;
 }
 
 export interface LoggedRequest {
