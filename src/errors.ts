@@ -15,6 +15,8 @@ export const EXIT_CODES = {
   malformed: 7,
   unsupported: 8,
   contextTooLong: 9,
+  /** A batch finished, and some of its models failed (their rows say why). */
+  partialFailure: 10,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

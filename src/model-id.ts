@@ -39,7 +39,10 @@ export function parseModelRef(input: string, revision?: string): ModelRef {
     !id.endsWith(".git");
   if (!valid) throw new UsageError(`invalid model id "${id}": ${hint}`);
 
-  const chosen = revision ?? inlineRevision ?? DEFAULT_REVISION;
+  if (revision !== undefined && inlineRevision !== undefined && revision !== inlineRevision) {
+    throw new UsageError(`two revisions for ${id}: @${inlineRevision} and --revision ${revision}; keep one`);
+  }
+  const chosen = inlineRevision ?? revision ?? DEFAULT_REVISION;
   if (!REVISION.test(chosen) || chosen.includes("..")) {
     throw new UsageError(`invalid revision "${chosen}": use a branch, tag or commit hash`);
   }

@@ -2,10 +2,13 @@ import { setFlagsFromString } from "node:v8";
 import yargs from "yargs";
 import { EXIT_CODES, UsageError } from "../errors.js";
 import { hubSettingsFromEnv } from "../hub/settings.js";
+import { batchCommand } from "./commands/batch.js";
+import { cacheCommand } from "./commands/cache.js";
 import { dtypeCommand } from "./commands/dtype.js";
 import { planCommand } from "./commands/plan.js";
 import { trainCommand } from "./commands/train.js";
 import { processIo, type CliCommand, type CliIo } from "./output.js";
+import { protectStdinDash } from "./read-input.js";
 import { reportError } from "./report-error.js";
 
 /**
@@ -32,11 +35,11 @@ export function installCrashHandlers(argv: readonly string[], io: CliIo = proces
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-const commands: CliCommand<never>[] = [planCommand, trainCommand, dtypeCommand] as CliCommand<never>[];
+const commands: CliCommand<never>[] = [planCommand, batchCommand, trainCommand, cacheCommand, dtypeCommand] as CliCommand<never>[];
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const debug = argv.includes("--debug");
-  const parser = yargs(negativeNumbersAsValues(argv))
+  const parser = yargs(negativeNumbersAsValues(protectStdinDash(argv)))
     .scriptName("vramplan")
     .usage("$0 <command> [options]\n\nHow much GPU memory does this model need? Exact bytes from the Hugging Face Hub.")
     .option("debug", { type: "boolean", default: false, global: true, describe: "Show stack traces and retries" })
@@ -56,6 +59,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
   skipHelpPrerendering(parser);
   try {
+    process.exitCode = undefined;
     const args = await parser.parseAsync();
     const chosen = commands.find((candidate) => candidate.name === args._[0]);
     // --help and --version are answered by yargs itself, with no command to run.
@@ -63,7 +67,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   } catch (error) {
     return reportError(error, { debug, token: hubSettingsFromEnv(io.env).token, stderr: io.stderr });
   }
-  return EXIT_CODES.ok;
+  // A command that finished but has a verdict (a batch with failed rows) sets process.exitCode.
+  return typeof process.exitCode === "number" ? process.exitCode : EXIT_CODES.ok;
 }
 
 /**

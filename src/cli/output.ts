@@ -1,10 +1,14 @@
+import { readProcessStdin } from "./read-input.js";
+
 /** Where the CLI writes; injected so commands are testable without a child process. */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Readonly<Record<string, string | undefined>>;
-  /** Whether stdout is a terminal (progress bars, colours). */
+  /** Whether stderr is a terminal (progress bars). */
   isTTY?: boolean;
+  /** All of standard input, for `-` arguments. */
+  readStdin?: () => Promise<string>;
 }
 
 export const processIo: CliIo = {
@@ -12,6 +16,7 @@ export const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   isTTY: Boolean(process.stderr.isTTY),
+  readStdin: readProcessStdin,
 };
 
 /**

@@ -1,0 +1,97 @@
+import type { BatchRow } from "../batch/run-batch.js";
+import { formatGiB, formatInt } from "./units.js";
+
+export const BATCH_FORMATS = ["table", "csv", "jsonl", "markdown"] as const;
+export type BatchFormat = (typeof BATCH_FORMATS)[number];
+
+/** The columns of a batch row; bytes stay exact integers, GiB are for reading. */
+function columns(row: BatchRow): Record<string, string | number | boolean | null> {
+  const plan = row.plan;
+  const scheme = plan?.serving?.schemes[0];
+  return {
+    model: row.input,
+    status: row.error ? "error" : "ok",
+    commit: plan?.model.commit ?? null,
+    model_type: plan?.model.modelType ?? null,
+    parameters: plan?.model.parameters ?? null,
+    active_parameters: plan?.model.activeParameters ?? null,
+    dtype: plan?.model.dtype ?? null,
+    layers: plan?.model.layers ?? null,
+    kv_heads: plan?.model.kvHeads ?? null,
+    head_dim: plan?.model.headDim ?? null,
+    max_context: plan?.model.maxContext ?? null,
+    context: plan?.options.context ?? null,
+    batch: plan?.options.batch ?? null,
+    weights_source: plan?.weights.source ?? null,
+    weights_bytes: plan?.weights.bytes ?? null,
+    kv_cache_bytes: plan?.kvCache.bytes ?? null,
+    total_bytes: plan?.total.bytes ?? null,
+    total_gib: plan ? Number(formatGiB(plan.total.bytes)) : null,
+    serving_as: scheme?.scheme ?? null,
+    fits: scheme?.fits ?? null,
+    max_concurrency: scheme?.maxConcurrency === undefined || scheme.maxConcurrency === null ? null : Number(scheme.maxConcurrency.toFixed(2)),
+    error_code: row.error?.code ?? null,
+    error: row.error?.message ?? null,
+  };
+}
+
+export function renderBatch(rows: readonly BatchRow[], format: BatchFormat): string {
+  switch (format) {
+    case "jsonl":
+      return rows.map((row) => JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", plan: row.plan })).join("\n") + (rows.length ? "\n" : "");
+    case "csv": {
+      const table = rows.map(columns);
+      const header = Object.keys(columns({ line: 0, input: "", plan: null, error: null }));
+      return [header.join(","), ...table.map((record) => header.map((key) => csvCell(record[key] ?? null)).join(","))].join("\n") + "\n";
+    }
+    case "markdown": {
+      const { header, lines } = summary(rows, "markdown");
+      const escape = (cell: string) => cell.replaceAll("|", "\\|");
+      return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...lines.map((line) => `| ${line.map(escape).join(" | ")} |`)].join("\n") + "\n";
+    }
+    case "table": {
+      const { header, lines } = summary(rows, "table");
+      const last = header.length - 1;
+      // The error column is last and left ragged, so one long message does not widen every row.
+      const widths = header.map((cell, column) => (column === last ? 0 : Math.max(cell.length, ...lines.map((line) => line[column]?.length ?? 0))));
+      const render = (cells: string[]) => cells.map((cell, column) => (column === 0 || column === last ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ").trimEnd();
+      return [render(header), ...lines.map(render)].join("\n") + "\n";
+    }
+  }
+}
+
+/** The human-readable columns; "fits" only when a GPU was asked about. */
+function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { header: string[]; lines: string[][] } {
+  const withFit = rows.some((row) => row.plan?.serving?.schemes[0]?.fits != null);
+  const header = [
+    "model",
+    ...(style === "markdown" ? ["status"] : []),
+    "parameters",
+    "weights GiB",
+    "KV cache GiB",
+    "total GiB",
+    ...(withFit ? ["fits"] : []),
+    "error",
+  ];
+  const lines = rows.map((row) => {
+    const plan = row.plan;
+    const fits = plan?.serving?.schemes[0]?.fits;
+    return [
+      row.input,
+      ...(style === "markdown" ? [row.error ? "error" : "ok"] : []),
+      plan ? formatInt(plan.model.parameters) : "",
+      plan ? formatGiB(plan.weights.bytes) : "",
+      plan ? formatGiB(plan.kvCache.bytes) : "",
+      plan ? formatGiB(plan.total.bytes) : "",
+      ...(withFit ? [fits == null ? "" : fits ? "yes" : "no"] : []),
+      row.error?.message ?? "",
+    ];
+  });
+  return { header, lines };
+}
+
+function csvCell(value: string | number | boolean | null): string {
+  if (value === null) return "";
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
