@@ -83,9 +83,10 @@ async function loadOnline(ref: ModelRef, settings: HubSettings): Promise<LoadedM
   const commit = fetched.commit ?? (isCommitHash(ref.revision) ? ref.revision : undefined);
   if (!commit) throw new MalformedFileError(`${settings.endpoint}/${ref.id}`, "the Hub's answer names no commit (X-Repo-Commit): is HF_ENDPOINT a Hugging Face Hub?");
   settings.debug?.(`${ref.id}@${ref.revision} is commit ${commit}`);
-  const configPath = await writeSnapshotFile(settings.hfCacheDir, ref.id, commit, CONFIG_FILE, fetched.etag, fetched.bytes);
+  // Checked before it is cached: the cache only ever holds configs that parse.
+  const config = parseConfigText(new TextDecoder().decode(fetched.bytes), `${ref.id}/${CONFIG_FILE}`);
+  await writeSnapshotFile(settings.hfCacheDir, ref.id, commit, CONFIG_FILE, fetched.etag, fetched.bytes);
   await writeCachedRef(settings.hfCacheDir, ref.id, ref.revision, commit);
-  const config = await readConfigFile(configPath, `${ref.id}/${CONFIG_FILE}`);
 
   const cached = commit === lastCommit ? warm : await cachedManifest(ref.id, commit, settings, notes);
   if (cached) return { ...base(ref, commit, "hub", config, notes), ...cached };

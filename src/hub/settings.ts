@@ -13,6 +13,7 @@ export interface HubSettings {
   cacheDir: string;
   /** `HF_HUB_OFFLINE` / `--offline`: never touch the network. */
   offline: boolean;
+  /** Per-request bound (`HF_HUB_DOWNLOAD_TIMEOUT`, seconds, as huggingface_hub reads it); 15 s by default. */
   timeoutMs?: number | undefined;
   /** Transport override; tests pass the fetch msw intercepts. */
   transport?: typeof fetch | undefined;
@@ -34,7 +35,9 @@ export function hubSettingsFromEnv(env: Env, home: string = homedir()): HubSetti
   const xdgCache = env["XDG_CACHE_HOME"] || join(home, ".cache");
   const hfHome = env["HF_HOME"] || join(xdgCache, "huggingface");
   const token = (env["HF_TOKEN"] || env["HUGGING_FACE_HUB_TOKEN"])?.trim();
+  const timeoutSeconds = Number(env["HF_HUB_DOWNLOAD_TIMEOUT"]);
   return {
+    ...(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds) && { timeoutMs: Math.round(timeoutSeconds * 1000) }),
     endpoint: (env["HF_ENDPOINT"] || DEFAULT_ENDPOINT).replace(/\/+$/, ""),
     token: token || undefined,
     hfCacheDir: env["HF_HUB_CACHE"] || env["HUGGINGFACE_HUB_CACHE"] || join(hfHome, "hub"),
