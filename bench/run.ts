@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startHttpHub } from "../test/support/http-hub.js";
 import { MockHub } from "../test/support/mock-hub.js";
+import { benchBatch } from "./batch.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(repoRoot, "bin", "vramplan.js");
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       const verdict = label.startsWith("vramplan") && ratio > TARGET_RATIO ? `   (over the ${TARGET_RATIO}× target)` : "";
       console.log(`${label.padEnd(68)} ${ms.toFixed(1).padStart(7)} ms   ${ratio.toFixed(2)}×${verdict}`);
     }
+    if (process.env["BENCH_ONLY"] !== "startup") await benchBatch(repoRoot, baseline, RUNS);
   } finally {
     await server.close();
     rmSync(root, { recursive: true, force: true });

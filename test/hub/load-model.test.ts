@@ -7,6 +7,7 @@ import { plan } from "../../src/plan.js";
 import { manifestPath } from "../../src/hub/manifest-cache.js";
 import { commitFor, MockHub } from "../support/mock-hub.js";
 import { MOCK_CDN, MOCK_ENDPOINT, startMswHub } from "../support/msw-hub.js";
+import { deepSeekScaleModel } from "../support/synthetic-models.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
 
 const hub = new MockHub();
@@ -132,6 +133,23 @@ describe("loading a model from the Hub", () => {
       "model-00003-of-00004.safetensors",
       "model-00004-of-00004.safetensors",
     ]);
+  });
+});
+
+describe("a 160-shard checkpoint (DeepSeek-V3 scale)", () => {
+  it("reads the index in two ranges, then every shard header once, all at the same time", async () => {
+    const model = deepSeekScaleModel(hub.models.get("deepseek-ai/DeepSeek-V3")?.config as object, 160);
+    hub.setModel("bench/deepseek-160", model);
+    settings = await tempSettings();
+    const result = await plan("bench/deepseek-160", { hub: settings, context: 4096 });
+    const files = hub.log.map((entry) => new URL(entry.url).pathname.split("/").pop() ?? "");
+    // config + the two speculative reads; the ~8 MB index does not fit its first 256 KiB, so its rest; then the shards.
+    expect(files.slice(0, 3).sort()).toEqual(["config.json", "model.safetensors", "model.safetensors.index.json"]);
+    expect(files[3]).toBe("model.safetensors.index.json");
+    expect(files.slice(4).sort()).toEqual(model.files?.map((file) => file.path).sort());
+    expect(hub.log).toHaveLength(4 + 160);
+    const tensors = model.files?.flatMap((file) => file.tensors) ?? [];
+    expect(result.weights.bytes).toBe(tensors.reduce((sum, tensor) => sum + tensor.bytes, 0));
   });
 });
 

@@ -1,0 +1,68 @@
+import type { MockModel, MockTensor } from "./mock-hub.js";
+
+/**
+ * Models at scales the fixtures do not reach, for the 160-shard test and the benchmarks. Shapes
+ * follow the published layout of DeepSeek-V3 (modeling_deepseek.py: MLA projections, 3 dense
+ * layers then 256 routed + 1 shared expert, fp8 weights with 128×128 block scales); the sizes are
+ * exact for that layout, but this is a load test, not a conformance fixture.
+ */
+const BYTES: Record<string, number> = { F8_E4M3: 1, BF16: 2, F32: 4 };
+
+function tensor(name: string, dtype: string, shape: number[]): MockTensor {
+  return { name, dtype, shape, bytes: shape.reduce((product, dim) => product * dim, 1) * (BYTES[dtype] as number) };
+}
+
+/** An fp8 weight and its block-scale tensor, as DeepSeek-V3 stores every linear layer. */
+function fp8Linear(name: string, out: number, inner: number): MockTensor[] {
+  return [tensor(`${name}.weight`, "F8_E4M3", [out, inner]), tensor(`${name}.weight_scale_inv`, "F32", [Math.ceil(out / 128), Math.ceil(inner / 128)])];
+}
+
+/** `config`: DeepSeek-V3's config.json (the built-in fixture's). */
+export function deepSeekScaleModel(config: object, shardCount = 160): MockModel {
+  const c = config as Record<string, number>;
+  const hidden = c["hidden_size"] as number;
+  const heads = c["num_attention_heads"] as number;
+  const qkHead = (c["qk_nope_head_dim"] as number) + (c["qk_rope_head_dim"] as number);
+  const tensors: MockTensor[] = [tensor("model.embed_tokens.weight", "BF16", [c["vocab_size"] as number, hidden])];
+  for (let layer = 0; layer < (c["num_hidden_layers"] as number); layer++) {
+    const p = `model.layers.${layer}`;
+    tensors.push(
+      tensor(`${p}.input_layernorm.weight`, "BF16", [hidden]),
+      tensor(`${p}.post_attention_layernorm.weight`, "BF16", [hidden]),
+      ...fp8Linear(`${p}.self_attn.q_a_proj`, c["q_lora_rank"] as number, hidden),
+      tensor(`${p}.self_attn.q_a_layernorm.weight`, "BF16", [c["q_lora_rank"] as number]),
+      ...fp8Linear(`${p}.self_attn.q_b_proj`, heads * qkHead, c["q_lora_rank"] as number),
+      ...fp8Linear(`${p}.self_attn.kv_a_proj_with_mqa`, (c["kv_lora_rank"] as number) + (c["qk_rope_head_dim"] as number), hidden),
+      tensor(`${p}.self_attn.kv_a_layernorm.weight`, "BF16", [c["kv_lora_rank"] as number]),
+      ...fp8Linear(`${p}.self_attn.kv_b_proj`, heads * ((c["qk_nope_head_dim"] as number) + (c["v_head_dim"] as number)), c["kv_lora_rank"] as number),
+      ...fp8Linear(`${p}.self_attn.o_proj`, hidden, heads * (c["v_head_dim"] as number)),
+    );
+    const mlp = (prefix: string, intermediate: number) => [
+      ...fp8Linear(`${prefix}.gate_proj`, intermediate, hidden),
+      ...fp8Linear(`${prefix}.up_proj`, intermediate, hidden),
+      ...fp8Linear(`${prefix}.down_proj`, hidden, intermediate),
+    ];
+    if (layer < (c["first_k_dense_replace"] as number)) {
+      tensors.push(...mlp(`${p}.mlp`, c["intermediate_size"] as number));
+    } else {
+      tensors.push(tensor(`${p}.mlp.gate.weight`, "BF16", [c["n_routed_experts"] as number, hidden]), tensor(`${p}.mlp.gate.e_score_correction_bias`, "F32", [c["n_routed_experts"] as number]));
+      for (let expert = 0; expert < (c["n_routed_experts"] as number); expert++) tensors.push(...mlp(`${p}.mlp.experts.${expert}`, c["moe_intermediate_size"] as number));
+      tensors.push(...mlp(`${p}.mlp.shared_experts`, c["moe_intermediate_size"] as number));
+    }
+  }
+  tensors.push(tensor("model.norm.weight", "BF16", [hidden]), tensor("lm_head.weight", "BF16", [c["vocab_size"] as number, hidden]));
+
+  const perShard = Math.ceil(tensors.length / shardCount);
+  const files = Array.from({ length: shardCount }, (_, index) => ({
+    path: `model-${String(index + 1).padStart(5, "0")}-of-${String(shardCount).padStart(5, "0")}.safetensors`,
+    tensors: tensors.slice(index * perShard, (index + 1) * perShard),
+  }));
+  return { config, files };
+}
+
+/** `count` distinct repos, each a copy of one of `bases` (round robin). */
+export function manyModels(prefix: string, count: number, bases: readonly MockModel[]): Record<string, MockModel> {
+  const models: Record<string, MockModel> = {};
+  for (let index = 0; index < count; index++) models[`${prefix}/model-${String(index).padStart(4, "0")}`] = bases[index % bases.length] as MockModel;
+  return models;
+}
