@@ -180,9 +180,8 @@ describe("errors from the Hub", () => {
     hub.setModel("acme/broken-config", { config: '{"model_type": "llama", "hidden_size": 4096,' });
     settings = await tempSettings();
     await expectError(plan("acme/broken-config", { hub: settings }), "malformed", /acme\/broken-config\/config.json: not valid JSON/);
-    const snapshots = join(settings.hfCacheDir, "models--acme--broken-config", "snapshots", commitFor("acme/broken-config"));
-    expect(await readdir(snapshots)).toEqual([]);
-    expect(await readdir(join(settings.hfCacheDir, "models--acme--broken-config", "blobs"))).toEqual([]);
+    // Checked before anything is written: the repo has no cache folder at all.
+    await expect(readdir(join(settings.hfCacheDir, "models--acme--broken-config"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("a config without num_hidden_layers names the missing field", async () => {
