@@ -5,6 +5,9 @@ import type { BatchProgress } from "../batch/run-batch.js";
  * Written here (a dozen lines) rather than with cli-progress, which @huggingface/hub lists only as
  * an optional dependency. Callers only create it when stderr is a terminal.
  */
+/** Erases what a longer previous line left to the right of the cursor. */
+const CLEAR_TO_END = "\u001b[K";
+
 export function progressBar(write: (text: string) => void, now: () => number = Date.now) {
   const started = now();
   let last = 0;
@@ -19,7 +22,7 @@ export function progressBar(write: (text: string) => void, now: () => number = D
       const rate = progress.done / seconds;
       const eta = rate > 0 ? (progress.total - progress.done) / rate : 0;
       write(
-        `\r[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${progress.done}/${progress.total} done · ${progress.failed} failed · ${rate.toFixed(1)}/s · ETA ${Math.ceil(eta)} s `,
+        `\r[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${progress.done}/${progress.total} done · ${progress.failed} failed · ${rate.toFixed(1)}/s · ETA ${Math.ceil(eta)} s${CLEAR_TO_END}`,
       );
     },
     finish(): void {

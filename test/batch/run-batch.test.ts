@@ -77,8 +77,8 @@ describe("progressBar", () => {
     bar.finish();
     // 4 models in 2 s = 2.0/s, 6 left → 3 s; 10 in 4 s = 2.5/s, none left.
     expect(written).toEqual([
-      `\r[${"█".repeat(10)}${"░".repeat(14)}] 4/10 done · 1 failed · 2.0/s · ETA 3 s `,
-      `\r[${"█".repeat(24)}] 10/10 done · 2 failed · 2.5/s · ETA 0 s `,
+      `\r[${"█".repeat(10)}${"░".repeat(14)}] 4/10 done · 1 failed · 2.0/s · ETA 3 s\u001b[K`,
+      `\r[${"█".repeat(24)}] 10/10 done · 2 failed · 2.5/s · ETA 0 s\u001b[K`,
       "\n",
     ]);
   });
