@@ -1,4 +1,4 @@
-import { lstat, readFile, readlink, readdir } from "node:fs/promises";
+import { lstat, readFile, readlink, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { http } from "msw";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -133,6 +133,47 @@ describe("loading a model from the Hub", () => {
       "model-00003-of-00004.safetensors",
       "model-00004-of-00004.safetensors",
     ]);
+  });
+});
+
+describe("cache entries that went bad", () => {
+  it("a corrupt manifest is fetched again online, and the cache holds a valid one afterwards", async () => {
+    settings = await tempSettings();
+    await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    const path = manifestPath(settings.cacheDir, "Qwen/Qwen2.5-0.5B", commitFor("Qwen/Qwen2.5-0.5B"));
+    await writeFile(path, '{"format":"vramplan.manifest/1","files":[{"pa');
+    hub.log.length = 0;
+    const again = await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    expect(again.model.manifestSource).toBe("hub");
+    expect(again.notes).toContainEqual(expect.stringMatching(/discarded a corrupt cache entry/));
+    expect(hub.requestsTo("model.safetensors").length).toBeGreaterThan(0);
+    const tensors = hub.models.get("Qwen/Qwen2.5-0.5B")?.files?.flatMap((file) => file.tensors) ?? [];
+    expect(again.weights.bytes).toBe(tensors.reduce((sum, tensor) => sum + tensor.bytes, 0));
+    expect(JSON.parse(await readFile(path, "utf8")).files[0].tensors).toHaveLength(tensors.length);
+  });
+
+  it("a truncated config.json in the HF cache is reported offline, and removed so the next online run refetches it", async () => {
+    settings = await tempSettings();
+    await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    const configPath = join(settings.hfCacheDir, "models--Qwen--Qwen2.5-0.5B", "snapshots", commitFor("Qwen/Qwen2.5-0.5B"), "config.json");
+    const target = join(configPath, "..", await readlink(configPath));
+    await writeFile(target, '{"model_type": "qwen2", "hidden_');
+    await expectError(plan("Qwen/Qwen2.5-0.5B", { hub: { ...settings, offline: true } }), "malformed", /config\.json: not valid JSON/);
+    await expect(lstat(configPath)).rejects.toMatchObject({ code: "ENOENT" });
+    const online = await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    expect(online.model.configSource).toBe("hub");
+    expect(JSON.parse(await readFile(configPath, "utf8"))).toEqual(hub.models.get("Qwen/Qwen2.5-0.5B")?.config);
+  });
+
+  it("two runs filling the same cache at once both succeed and leave one valid entry, no temporary files", async () => {
+    settings = await tempSettings();
+    const [first, second] = await Promise.all([plan("meta-llama/Llama-3.1-8B", { hub: { ...settings } }), plan("meta-llama/Llama-3.1-8B", { hub: { ...settings } })]);
+    expect(first.weights.bytes).toBe(16_060_522_496); // the index's published total_size
+    expect(second.weights.bytes).toBe(16_060_522_496);
+    const leftovers = (await readdir(settings.root, { recursive: true })).filter((name) => String(name).endsWith(".tmp"));
+    expect(leftovers).toEqual([]);
+    const manifest = JSON.parse(await readFile(manifestPath(settings.cacheDir, "meta-llama/Llama-3.1-8B", commitFor("meta-llama/Llama-3.1-8B")), "utf8"));
+    expect(manifest.files).toHaveLength(4);
   });
 });
 
