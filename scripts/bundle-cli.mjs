@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the CLI into one file: module loading dominated `vramplan plan` start-up (yargs alone is
-// some forty modules), and one file halves it. undici and @huggingface/hub stay external: they are
-// imported lazily, only when a run goes to the network (and the GPU catalog when a GPU is named). string-width is swapped for a light
+// some forty modules), and one file halves it. The @huggingface packages and undici stay external:
+// they are imported lazily, only when a run goes to the network, names a GPU, lists the cache or
+// counts tokens, so a plain plan never parses them. string-width is swapped for a light
 // equivalent (shims/string-width.mjs) whose load does not build Unicode segmenters.
 import { build } from "esbuild";
 
@@ -13,7 +14,7 @@ await build({
   format: "esm",
   target: "node20",
   minify: true,
-  external: ["undici", "@huggingface/hub", "@huggingface/tasks"],
+  external: ["undici", "@huggingface/hub", "@huggingface/tasks", "@huggingface/jinja", "@huggingface/tokenizers"],
   alias: { "string-width": new URL("./shims/string-width.mjs", import.meta.url).pathname },
   logLevel: "warning",
 });

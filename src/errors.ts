@@ -17,6 +17,8 @@ export const EXIT_CODES = {
   contextTooLong: 9,
   /** A batch finished, and some of its models failed (their rows say why). */
   partialFailure: 10,
+  /** The model's chat template refused the conversation (raise_exception) or failed while rendering it. */
+  chatTemplate: 11,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
@@ -93,5 +95,13 @@ export class ContextTooLongError extends VramplanError {
   override readonly name: string = "ContextTooLongError";
   constructor(message: string) {
     super("contextTooLong", message);
+  }
+}
+
+/** The chat template ran and failed: it raised (a conversation it does not accept) or hit an error. */
+export class ChatTemplateError extends VramplanError {
+  override readonly name: string = "ChatTemplateError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("chatTemplate", message, options);
   }
 }

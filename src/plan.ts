@@ -12,6 +12,7 @@ import { deriveModelSpec } from "./model/derive.js";
 import { COMPUTE_DTYPE_BYTES, KV_FORMATS, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice, type KvFormatName } from "./model/dtypes.js";
 import type { CacheKind, MlaShape, ModelSpec } from "./model/spec.js";
 import { formatInt } from "./report/units.js";
+import type { TokenCount, TokenInput } from "./tokens/count-tokens.js";
 
 export interface PlanOptions {
   /** Branch, tag or commit; `main` by default (an `@revision` suffix on the id also works). */
@@ -25,6 +26,19 @@ export interface PlanOptions {
   strict?: boolean;
   /** Plan serving: an engine, a GPU by name, weight formats to compare. */
   serving?: ServingRequest;
+  /**
+   * Size the context from a prompt instead of `context`: its tokens through the model's chat
+   * template and tokenizer, plus the tokens to generate.
+   */
+  prompt?: { input: TokenInput; maxNewTokens?: number };
+}
+
+/** The split of a context sized from a prompt; `plan()` fills it in after counting. */
+export interface PromptContext {
+  input: "messages" | "prompt";
+  promptTokens: number;
+  newTokens: number;
+  template: TokenCount["template"];
 }
 
 export interface ServingRequest {
@@ -80,7 +94,9 @@ export interface Plan {
   };
   options: {
     context: number;
-    contextSource: "requested" | "model maximum";
+    contextSource: "requested" | "model maximum" | "prompt";
+    /** When the context was sized from a prompt: its tokens and the tokens to generate. */
+    prompt: PromptContext | null;
     batch: number;
     kvDtype: KvFormatName;
     kvDtypeSource: "requested" | "model dtype" | "assumed";
@@ -115,8 +131,21 @@ export async function plan(modelId: string, options: PlanOptions & { hub?: Parti
   const ref = parseModelRef(modelId, options.revision);
   // Resolve the GPU before touching the network: a typo should not cost a download.
   const serving = options.serving ? await resolveServing(options.serving) : undefined;
-  const loaded = await loadModel(ref, resolveHubSettings(options.hub));
-  return planLoadedModel(loaded, options, serving);
+  const settings = resolveHubSettings(options.hub);
+  const loaded = await loadModel(ref, settings);
+  if (!options.prompt) return planLoadedModel(loaded, options, serving);
+
+  if (options.context !== undefined) throw new UsageError("give either a context or a prompt to size it from, not both");
+  const newTokens = options.prompt.maxNewTokens ?? 0;
+  if (!Number.isSafeInteger(newTokens) || newTokens < 0) throw new UsageError(`--max-new-tokens must be a whole number, got ${newTokens}`);
+  // The tokenizer of the commit the model was planned at.
+  const { countTokensFor } = await import("./tokens/count-tokens.js");
+  const counted = await countTokensFor(ref, options.prompt.input, settings, loaded.commit);
+  const prompt: PromptContext = { input: counted.input, promptTokens: counted.tokens, newTokens, template: counted.template };
+  const planned = planLoadedModel(loaded, { ...options, context: counted.tokens + newTokens }, serving);
+  if (newTokens === 0) planned.notes.push("no --max-new-tokens: the context holds the prompt only, with no room for the answer");
+  planned.notes.push(...counted.notes);
+  return { ...planned, options: { ...planned.options, contextSource: "prompt", prompt } };
 }
 
 /** Names to catalog entries; GPU listings need @huggingface/tasks, loaded only here. */
@@ -260,7 +289,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
       quantization: spec.quantization ?? null,
       guessed: spec.guessed,
     },
-    options: { context, contextSource, batch, kvDtype, kvDtypeSource },
+    options: { context, contextSource, prompt: null, batch, kvDtype, kvDtypeSource },
     weights,
     kvCache,
     total: { bytes: weights.bytes + kvCache.bytes },

@@ -6,6 +6,7 @@ import { batchCommand } from "./commands/batch.js";
 import { cacheCommand } from "./commands/cache.js";
 import { dtypeCommand } from "./commands/dtype.js";
 import { planCommand } from "./commands/plan.js";
+import { tokensCommand } from "./commands/tokens.js";
 import { trainCommand } from "./commands/train.js";
 import { processIo, type CliCommand, type CliIo } from "./output.js";
 import { protectStdinDash } from "./read-input.js";
@@ -35,7 +36,7 @@ export function installCrashHandlers(argv: readonly string[], io: CliIo = proces
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-const commands: CliCommand<never>[] = [planCommand, batchCommand, trainCommand, cacheCommand, dtypeCommand] as CliCommand<never>[];
+const commands: CliCommand<never>[] = [planCommand, batchCommand, tokensCommand, trainCommand, cacheCommand, dtypeCommand] as CliCommand<never>[];
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const debug = argv.includes("--debug");

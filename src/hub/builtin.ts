@@ -33,6 +33,26 @@ export async function loadBuiltinModel(id: string): Promise<BuiltinModel | undef
   };
 }
 
+/**
+ * Another file of a built-in model (tokenizer.json, tokenizer_config.json), or undefined. Large
+ * ones are shipped gzipped (`tokenizer.json.gz`) and inflated here.
+ */
+export async function loadBuiltinFile(id: string, path: string): Promise<Uint8Array | undefined> {
+  if (path.includes("..") || path.startsWith("/")) return undefined;
+  const file = join(BUILTIN_ROOT, ...id.split("/"), ...path.split("/"));
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch {
+    // Not shipped as is; perhaps compressed.
+  }
+  try {
+    const { gunzipSync } = await import("node:zlib");
+    return new Uint8Array(gunzipSync(await readFile(`${file}.gz`)));
+  } catch {
+    return undefined;
+  }
+}
+
 export async function listBuiltinModels(): Promise<string[]> {
   const ids: string[] = [];
   for (const org of await readdir(BUILTIN_ROOT, { withFileTypes: true })) {

@@ -10,6 +10,11 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } = {})
   const sequences = `${formatInt(kvCache.sequences)} sequence${kvCache.sequences === 1 ? "" : "s"}`;
   const maxNote = plan.options.contextSource === "model maximum" ? " (the model's maximum)" : model.maxContext ? ` (max ${formatInt(model.maxContext)})` : "";
   out.push(`context ${formatInt(kvCache.context)} tokens${maxNote} × ${sequences} · KV cache in ${kvCache.dtype}`);
+  const prompt = plan.options.prompt;
+  if (prompt) {
+    const what = prompt.template ? `the conversation through the chat template (${prompt.template.file})` : "the prompt";
+    out.push(`        = ${formatInt(prompt.promptTokens)} tokens of ${what} + ${formatInt(prompt.newTokens)} new tokens (--max-new-tokens)`);
+  }
   out.push("");
 
   const rows: [string, number, string][] = [

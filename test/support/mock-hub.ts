@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 export interface MockTensor {
@@ -72,7 +73,16 @@ export function loadFixtureModels(root: string = FIXTURES_ROOT): Record<string, 
       } catch {
         // A config-only built-in model: the mock repo has no safetensors files.
       }
+      // Other files (tokenizer files) are served as they are; `x.gz` is served inflated as `x`.
+      const extra: Record<string, Uint8Array> = {};
+      for (const file of readdirSync(dir)) {
+        if (file === "config.json" || file === "manifest.json") continue;
+        const bytes = readFileSync(join(dir, file));
+        if (file.endsWith(".gz")) extra[file.slice(0, -".gz".length)] = new Uint8Array(gunzipSync(bytes));
+        else extra[file] = new Uint8Array(bytes);
+      }
       models[`${org}/${name}`] = {
+        ...(Object.keys(extra).length > 0 && { extra }),
         config,
         files: manifest.files.map((file) => ({
           path: file.path,

@@ -2,10 +2,14 @@ import type { Argv } from "yargs";
 import { plan } from "../../plan.js";
 import { renderPlanTable } from "../../report/table.js";
 import type { CliCommand, CliIo } from "../output.js";
+import { UsageError } from "../../errors.js";
+import { parseTokenCount } from "../parse-tokens.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
+import { promptInputFromArgs, withPromptOptions, type PromptArgs } from "../prompt-input.js";
 import { cliHubSettings } from "../settings.js";
 
-interface PlanCommandArgs extends PlanArgs {
+interface PlanCommandArgs extends PlanArgs, PromptArgs {
+  maxNewTokens?: string;
   model: string;
   json: boolean;
   explain: boolean;
@@ -17,7 +21,9 @@ export const planCommand = {
   command: "plan <model>",
   describe: "Weights and KV cache of one model, exact to the byte; serving fit with --gpu",
   builder: (yargs: Argv) =>
-    withPlanOptions(yargs.positional("model", { type: "string", describe: "Hugging Face model id, org/name[@revision]", demandOption: true }))
+    withPromptOptions(withPlanOptions(yargs.positional("model", { type: "string", describe: "Hugging Face model id, org/name[@revision]", demandOption: true })))
+      .option("max-new-tokens", { type: "string", describe: "With --messages / --prompt-file: tokens to generate; context = prompt + this" })
+      .conflicts("context", ["messages", "prompt-file"])
       .option("json", { type: "boolean", default: false, describe: "Print the plan object (docs/plan-json.md)" })
       .option("explain", { type: "boolean", default: false, describe: "Show every formula with its numbers" })
       .option("chart", { type: "string", describe: "Write an SVG of memory against context length to this file" })
@@ -26,10 +32,14 @@ export const planCommand = {
       .example("$0 plan mistralai/Mistral-7B-v0.1 --json", "the plan object as JSON")
       .example("$0 plan Qwen/Qwen2.5-7B -c 32k --gpu L4 --compare bf16,fp8,int4", "does it fit an L4, and how many users at once")
       .example("$0 plan meta-llama/Llama-3.1-8B --dtype Q4_K_M --engine llama.cpp --gpu 4090", "a GGUF quantization on a 4090")
-      .example("$0 plan Qwen/Qwen2.5-7B -c 32k --gpu h100 --chart memory.svg", "memory against context, as a picture"),
+      .example("$0 plan Qwen/Qwen2.5-7B -c 32k --gpu h100 --chart memory.svg", "memory against context, as a picture")
+      .example("$0 plan Qwen/Qwen2.5-7B-Instruct-AWQ --messages chat.json --max-new-tokens 1024", "the context a conversation needs"),
   run: async (args: PlanCommandArgs, io: CliIo) => {
     const options = planOptionsFromArgs(args, { chart: args.chart !== undefined });
-    const result = await plan(args.model, { ...options, hub: cliHubSettings(io, args) });
+    const input = await promptInputFromArgs(args, io);
+    if (!input && args.maxNewTokens !== undefined) throw new UsageError("--max-new-tokens goes with --messages or --prompt-file; with --context, count the answer in");
+    const maxNewTokens = parseTokenCount(args.maxNewTokens ?? "0", "--max-new-tokens", { allowZero: true }) as number;
+    const result = await plan(args.model, { ...options, ...(input && { prompt: { input, maxNewTokens } }), hub: cliHubSettings(io, args) });
     if (args.chart) {
       const { writeMemoryChart } = await import("../../report/chart-file.js");
       await writeMemoryChart(args.chart, result);
