@@ -1,4 +1,4 @@
-import { Environment, Template } from "@huggingface/jinja";
+import type { Environment as JinjaEnvironment, Template as JinjaTemplate } from "@huggingface/jinja";
 import { ChatTemplateError, MalformedFileError, UnsupportedModelError } from "../errors.js";
 import { lineAndColumn } from "../util/json-position.js";
 import type { Conversation } from "./conversation.js";
@@ -64,25 +64,28 @@ class TemplateRaised extends Error {}
  * Renders the conversation through the template with @huggingface/jinja, whose interpreter sees
  * only the values passed here: no file system, no JavaScript objects' prototypes or globals.
  */
-export function renderChatTemplate(
+export async function renderChatTemplate(
   modelId: string,
   source: ChatTemplateSource,
   conversation: Conversation,
   variables: { addGenerationPrompt: boolean; specialTokens: Record<string, string> },
-): string {
+): Promise<string> {
+  // Imported here, not at the top: the CLI is one bundle, and a static import of an external
+  // package would load the template engine on every run.
+  const { Environment, Template } = await import("@huggingface/jinja");
   const where = `${modelId}/${source.file}${source.name ? ` ("${source.name}" template)` : ""}`;
-  let template: Template;
+  let template: JinjaTemplate;
   try {
     template = new Template(source.template);
   } catch (error) {
     // The parser reads past the last token when a block is left open, and fails with a TypeError.
     const unclosed = error instanceof TypeError ? unclosedBlock(source.template) : undefined;
     if (unclosed) throw new MalformedFileError(`${where} chat template`, unclosed, { cause: error });
-    const position = locateSyntaxError(source.template, (error as Error).message);
+    const position = locateSyntaxError(Template, source.template, (error as Error).message);
     throw new MalformedFileError(`${where} chat template`, `${position}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    return withOwnRaiseException(() =>
+    return withOwnRaiseException(Environment, () =>
       template.render({
         messages: conversation.messages,
         ...(conversation.tools && { tools: conversation.tools }),
@@ -106,7 +109,7 @@ export function renderChatTemplate(
  * of error as its own failures, and refuses to let a render variable replace it. For the length of
  * one (synchronous) render, the definition is swapped for one that throws TemplateRaised.
  */
-function withOwnRaiseException<T>(render: () => T): T {
+function withOwnRaiseException<T>(Environment: typeof JinjaEnvironment, render: () => T): T {
   const prototype = Environment.prototype as unknown as { set: (name: string, value: unknown) => unknown };
   const original = prototype.set;
   prototype.set = function (this: unknown, name: string, value: unknown) {
@@ -130,7 +133,7 @@ function withOwnRaiseException<T>(render: () => T): T {
  * after each line, then each column of the first line whose prefix fails with the same message.
  * An error that only the whole template shows (a block never closed) is at its end.
  */
-export function locateSyntaxError(template: string, message: string): string {
+export function locateSyntaxError(Template: typeof JinjaTemplate, template: string, message: string): string {
   const fails = (prefix: string) => {
     try {
       new Template(prefix);

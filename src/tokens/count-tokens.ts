@@ -62,7 +62,7 @@ export async function countTokensFor(ref: ModelRef, input: TokenInput, settings:
       Boolean(input.messages.tools?.length),
     );
     const addGenerationPrompt = input.addGenerationPrompt ?? true;
-    text = renderChatTemplate(ref.id, source, input.messages, { addGenerationPrompt, specialTokens: specialTokenVariables(tokenizerConfig) });
+    text = await renderChatTemplate(ref.id, source, input.messages, { addGenerationPrompt, specialTokens: specialTokenVariables(tokenizerConfig) });
     template = { file: source.file, name: source.name, addGenerationPrompt };
     addSpecialTokens = false;
   } else {
