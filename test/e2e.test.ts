@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,6 +95,18 @@ describe("the built CLI against a loopback Hub", () => {
     expect([gated.code, gated.stderr]).toEqual([EXIT_CODES.accessDenied, expect.stringMatching(/^vramplan: acme\/gated-too is a gated model \(HTTP 401\): accept the license at .*set HF_TOKEN[^\n]*\n$/)]);
     const broken = await vramplan(["plan", "acme/broken"]);
     expect([broken.code, broken.stderr]).toEqual([EXIT_CODES.malformed, expect.stringMatching(/^vramplan: acme\/broken\/config\.json: not valid JSON[^\n]*\n$/)]);
+  });
+
+  it("counts a chat's tokens online into the HF cache, then offline from it", async () => {
+    const chat = join(root, "chat.json");
+    await writeFile(chat, JSON.stringify([{ role: "user", content: "What is the capital of France?" }]));
+    const args = ["tokens", "Qwen/Qwen2.5-7B-Instruct-AWQ", "--messages", chat, "--json"];
+    const run = await vramplan(args);
+    expect([run.code, run.stderr]).toEqual([0, ""]);
+    // 36: the prompt_token_ids vLLM logs for this chat with Qwen2.5-Instruct.
+    expect(JSON.parse(run.stdout)).toMatchObject({ tokens: 36, model: { source: "hub" } });
+    const offline = await vramplan(args, { HF_HUB_OFFLINE: "1" });
+    expect(JSON.parse(offline.stdout)).toMatchObject({ tokens: 36, model: { source: "hf-cache" } });
   });
 
   it("goes through HTTPS_PROXY / HTTP_PROXY when one is set", async () => {
