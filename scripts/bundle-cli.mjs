@@ -14,7 +14,7 @@ await build({
   format: "esm",
   target: "node20",
   minify: true,
-  external: ["undici", "@huggingface/hub", "@huggingface/tasks", "@huggingface/jinja", "@huggingface/tokenizers"],
+  external: ["undici", "@huggingface/hub", "@huggingface/tasks", "@huggingface/jinja", "@huggingface/tokenizers", "@huggingface/gguf"],
   alias: { "string-width": new URL("./shims/string-width.mjs", import.meta.url).pathname },
   logLevel: "warning",
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 // The CLI bundle (built by the global setup) keeps heavy packages external and loads them only
 // when a run needs them. A static import of one would load it on every run, plain plans included.
-const LAZY_PACKAGES = ["undici", "@huggingface/hub", "@huggingface/tasks", "@huggingface/jinja", "@huggingface/tokenizers"];
+const LAZY_PACKAGES = ["undici", "@huggingface/hub", "@huggingface/tasks", "@huggingface/jinja", "@huggingface/tokenizers", "@huggingface/gguf"];
 
 describe("the CLI bundle", () => {
   it("imports the network, catalog, template and tokenizer packages only dynamically", async () => {

@@ -11,3 +11,14 @@ export function parseTokenCount(value: unknown, flag: string, options: { allowZe
   if (!Number.isSafeInteger(count) || count < (options.allowZero ? 0 : 1)) throw new UsageError(`${flag} must be at least 1, got "${String(value)}"`);
   return count;
 }
+
+/** Memory as people write it: `64GB` (10^9), `64GiB` or `64G` or `64` (2^30), `512MB`, `512MiB`. */
+export function parseMemorySize(value: string, flag: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(([kKmMgGtT])(i?)[bB]?)?\s*$/.exec(value);
+  if (!match) throw new UsageError(`${flag} must be a memory size such as 64GB or 64GiB, got "${value}"`);
+  const unit = (match[3] ?? "g").toLowerCase();
+  const power = { k: 1, m: 2, g: 3, t: 4 }[unit] as number;
+  // A bare number or "G" means GiB, like nvidia-smi's and the GPU catalog's sizes; "GB" is decimal.
+  const binary = match[4] === "i" || match[2] === undefined || !/[bB]$/.test(match[2]);
+  return Math.round(Number(match[1]) * (binary ? 1024 : 1000) ** power);
+}

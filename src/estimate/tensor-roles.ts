@@ -38,6 +38,8 @@ const CONTAINER_BITS: Readonly<Record<string, number>> = { U8: 8, I8: 8, U16: 16
 export interface QuantizationRules {
   method: string | undefined;
   bits: number | undefined;
+  /** MLX mixed quantization: modules given their own bits (`"model.layers.0.mlp.down_proj": {"bits": 8, …}`). */
+  moduleBits?: ReadonlyMap<string, number>;
 }
 
 export function quantizationRules(config: RawConfig): QuantizationRules {
@@ -52,6 +54,15 @@ export function quantizationRules(config: RawConfig): QuantizationRules {
     bits = typeof numBits === "number" ? numBits : 4;
   }
   if (method === "bitsandbytes") bits = quant["load_in_4bit"] === true ? 4 : 8;
+  if (method === "mlx") {
+    // mlx-lm's mixed recipes write per-module entries next to the defaults.
+    const moduleBits = new Map<string, number>();
+    for (const [module, value] of Object.entries(quant)) {
+      const moduleValue = (value as { bits?: unknown } | null)?.bits;
+      if (typeof value === "object" && value !== null && typeof moduleValue === "number") moduleBits.set(module, moduleValue);
+    }
+    return { method, bits, moduleBits };
+  }
   return { method, bits };
 }
 
@@ -84,9 +95,11 @@ export function tensorRole(tensor: TensorEntry, rules: QuantizationRules): Tenso
       return { kind: "parameter", valuesPerElement: bits === 4 && dtype === "U8" ? 2 : 1 };
     case "compressed-tensors":
       return { kind: "parameter", valuesPerElement: segment === "weight_packed" && container ? container / bits : 1 };
-    case "mlx":
+    case "mlx": {
       if (segment === "scales" || segment === "biases") return { kind: "quantization-state" };
-      return { kind: "parameter", valuesPerElement: dtype === "U32" && segment === "weight" ? 32 / bits : 1 };
+      const moduleBits = rules.moduleBits?.get(name.slice(0, name.lastIndexOf("."))) ?? bits;
+      return { kind: "parameter", valuesPerElement: dtype === "U32" && segment === "weight" ? 32 / moduleBits : 1 };
+    }
     default:
       return { kind: "parameter", valuesPerElement: 1 };
   }

@@ -53,12 +53,14 @@ export async function loadBuiltinFile(id: string, path: string): Promise<Uint8Ar
   }
 }
 
+/** The built-in checkpoints (config.json and, for most, a manifest). */
 export async function listBuiltinModels(): Promise<string[]> {
   const ids: string[] = [];
   for (const org of await readdir(BUILTIN_ROOT, { withFileTypes: true })) {
     if (!org.isDirectory()) continue;
     for (const name of await readdir(join(BUILTIN_ROOT, org.name), { withFileTypes: true })) {
-      if (name.isDirectory()) ids.push(`${org.name}/${name.name}`);
+      // Checkpoints only: a GGUF repo (gguf.json, no config.json) is planned by src/gguf/.
+      if (name.isDirectory() && (await readdir(join(BUILTIN_ROOT, org.name, name.name))).includes("config.json")) ids.push(`${org.name}/${name.name}`);
     }
   }
   return ids.sort();

@@ -47,7 +47,7 @@ export function resolveUrl(context: RemoteContext, revision: string, path: strin
   return `${context.endpoint}/${context.id}/resolve/${encodeURIComponent(revision)}/${path.split("/").map(encodeURIComponent).join("/")}`;
 }
 
-async function failure(response: Response, url: string): Promise<HubResponseError> {
+export async function failureOf(response: Response, url: string): Promise<HubResponseError> {
   const data: unknown = await response.json().catch(() => undefined);
   return new HubResponseError(response.status, url, data, response.headers.get("x-error-code"));
 }
@@ -62,7 +62,7 @@ function fileMeta(response: Response): Pick<FetchedFile, "commit" | "etag"> {
 export async function fetchWholeFile(context: RemoteContext, revision: string, path: string, maxBytes: number): Promise<FetchedFile> {
   const url = resolveUrl(context, revision, path);
   const response = await context.fetch(url);
-  if (!response.ok) throw await failure(response, url);
+  if (!response.ok) throw await failureOf(response, url);
   const bytes = await readUpTo(response, maxBytes + 1);
   if (bytes.byteLength > maxBytes) throw new MalformedFileError(`${context.id}/${path}`, `larger than ${maxBytes} bytes: not a config file`);
   return { ...fileMeta(response), bytes, totalSize: bytes.byteLength };
@@ -80,7 +80,7 @@ export async function fetchRange(context: RemoteContext, revision: string, path:
     discard(response);
     return { ...fileMeta(response), bytes: new Uint8Array(0), totalSize: Number(response.headers.get("content-range")?.split("/")[1] ?? Number.NaN) || 0 };
   }
-  if (!response.ok) throw await failure(response, url);
+  if (!response.ok) throw await failureOf(response, url);
   const total = Number(response.headers.get("content-range")?.split("/")[1]);
   // A server that ignores Range sends the whole file from byte 0: keep only what was asked.
   const ignoredRange = response.status === 200;

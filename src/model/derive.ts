@@ -100,7 +100,8 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     parametersFromConfig: layers.every((layer) => layer.caches.every((cache) => cache.kind !== "state" || cache.mixerParameters !== null)),
     multiTokenPredictionLayers: readPositiveInt(config, ["num_nextn_predict_layers"])?.value ?? 0,
     hasVisionTower: readObject(rawConfig, "vision_config") !== undefined,
-    quantization: readString(readObject(rawConfig, "quantization_config") ?? {}, "quant_method"),
+    // MLX writes {"quantization": {"group_size", "bits"}} and no quant_method.
+    quantization: readString(readObject(rawConfig, "quantization_config") ?? {}, "quant_method") ?? (readObject(rawConfig, "quantization") ? "mlx" : undefined),
     guessed,
   };
 }

@@ -9,9 +9,14 @@
  * anything tries to download weights.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { GGML_TYPES, ggmlTensorBytes } from "../../src/gguf/ggml-types.js";
+import { buildGguf, type GgufValue } from "./gguf-writer.js";
+import { VirtualFile } from "./virtual-file.js";
+
+export { VirtualFile };
 import { fileURLToPath } from "node:url";
 
 export interface MockTensor {
@@ -28,7 +33,7 @@ export interface MockModel {
   files?: { path: string; tensors: MockTensor[] }[];
   gated?: "manual" | "auto";
   /** Extra repo files served as given (e.g. a hand-made index). */
-  extra?: Record<string, string | Uint8Array>;
+  extra?: Record<string, string | Uint8Array | VirtualFile>;
 }
 
 export interface MockHubOptions {
@@ -66,6 +71,10 @@ export function loadFixtureModels(root: string = FIXTURES_ROOT): Record<string, 
     if (!statSync(join(root, org)).isDirectory()) continue;
     for (const name of readdirSync(join(root, org))) {
       const dir = join(root, org, name);
+      if (existsSync(join(dir, "gguf.json"))) {
+        models[`${org}/${name}`] = ggufFixtureModel(JSON.parse(readFileSync(join(dir, "gguf.json"), "utf8")));
+        continue;
+      }
       const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as object;
       let manifest: { files: { path: string; tensors: [string, string, number[], number][] }[] } = { files: [] };
       try {
@@ -95,9 +104,7 @@ export function loadFixtureModels(root: string = FIXTURES_ROOT): Record<string, 
 }
 
 /** A safetensors file as bytes-on-demand: header (padded to 8 bytes like safetensors does) + data. */
-export class VirtualSafetensors {
-  readonly header: Uint8Array;
-  readonly size: number;
+export class VirtualSafetensors extends VirtualFile {
   constructor(tensors: MockTensor[], options: { headerOverride?: Uint8Array } = {}) {
     let offset = 0;
     const entries: Record<string, unknown> = { __metadata__: { format: "pt" } };
@@ -111,15 +118,7 @@ export class VirtualSafetensors {
     const header = new Uint8Array(8 + body.length);
     new DataView(header.buffer).setBigUint64(0, BigInt(body.length), true);
     header.set(body, 8);
-    this.header = options.headerOverride ?? header;
-    this.size = 8 + body.length + offset;
-  }
-
-  /** Bytes [start, end] inclusive; the data region is zeros. */
-  read(start: number, end: number): Uint8Array {
-    const out = new Uint8Array(end - start + 1);
-    if (start < this.header.length) out.set(this.header.subarray(start, Math.min(end + 1, this.header.length)));
-    return out;
+    super(options.headerOverride ?? header, 8 + body.length + offset);
   }
 }
 
@@ -184,7 +183,7 @@ export class MockHub {
     return names;
   }
 
-  private fileContent(model: MockModel, path: string): string | Uint8Array | VirtualSafetensors | undefined {
+  private fileContent(model: MockModel, path: string): string | Uint8Array | VirtualFile | undefined {
     if (model.extra?.[path] !== undefined) return model.extra[path];
     if (path === "config.json" && model.config !== undefined) return typeof model.config === "string" ? model.config : JSON.stringify(model.config, null, 2);
     const files = model.files ?? [];
@@ -227,8 +226,8 @@ export class MockHub {
     const entries = (body.paths ?? []).flatMap((path) => {
       const content = this.fileContent(found.model, path);
       if (content === undefined) return [];
-      const size = content instanceof VirtualSafetensors ? content.size : typeof content === "string" ? Buffer.byteLength(content) : content.byteLength;
-      const oid = content instanceof VirtualSafetensors ? oidFor(content.header) : oidFor(content);
+      const size = content instanceof VirtualFile ? content.size : typeof content === "string" ? Buffer.byteLength(content) : content.byteLength;
+      const oid = content instanceof VirtualFile ? oidFor(content.header) : oidFor(content);
       return [{ type: "file", path, oid, size, lastCommit: { id: found.commit, title: "fixture", date: "2025-01-01T00:00:00.000Z" } }];
     });
     return json(entries);
@@ -250,33 +249,33 @@ export class MockHub {
     if (denied) return denied;
     const content = this.fileContent(found.model, path);
     if (content === undefined) return json({ error: "Entry not found" }, 404, { "X-Error-Code": "EntryNotFound" });
-    if (content instanceof VirtualSafetensors && this.options.cdnOrigin && request.method !== "HEAD") {
+    if (content instanceof VirtualFile && this.options.cdnOrigin && request.method !== "HEAD") {
       return new Response(null, { status: 302, headers: { Location: `${this.options.cdnOrigin}/cdn/${id}/${found.commit}/${path}`, "X-Repo-Commit": found.commit } });
     }
-    return serveContent(content, request, { "X-Repo-Commit": found.commit, ETag: `"${oidFor(content instanceof VirtualSafetensors ? content.header : content)}"` }, url);
+    return serveContent(content, request, { "X-Repo-Commit": found.commit, ETag: `"${oidFor(content instanceof VirtualFile ? content.header : content)}"` }, url);
   }
 
   private cdnFile(id: string, path: string, request: Request): Response {
     const model = this.models.get(id);
     const content = model && this.fileContent(model, path);
     if (!content) return new Response("no such object", { status: 404 });
-    return serveContent(content, request, { ETag: `"${oidFor(content instanceof VirtualSafetensors ? content.header : content)}"` }, new URL(request.url));
+    return serveContent(content, request, { ETag: `"${oidFor(content instanceof VirtualFile ? content.header : content)}"` }, new URL(request.url));
   }
 }
 
-function serveContent(content: string | Uint8Array | VirtualSafetensors, request: Request, headers: Record<string, string>, _url: URL): Response {
-  const size = content instanceof VirtualSafetensors ? content.size : typeof content === "string" ? Buffer.byteLength(content) : content.byteLength;
-  const common = { ...headers, "Accept-Ranges": "bytes", "Content-Type": content instanceof VirtualSafetensors ? "application/octet-stream" : "application/json" };
+function serveContent(content: string | Uint8Array | VirtualFile, request: Request, headers: Record<string, string>, _url: URL): Response {
+  const size = content instanceof VirtualFile ? content.size : typeof content === "string" ? Buffer.byteLength(content) : content.byteLength;
+  const common = { ...headers, "Accept-Ranges": "bytes", "Content-Type": content instanceof VirtualFile ? "application/octet-stream" : "application/json" };
   if (request.method === "HEAD") return new Response(null, { status: 200, headers: { ...common, "Content-Length": String(size) } });
   const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.get("range") ?? "");
   const start = range ? Number(range[1]) : 0;
   const end = range && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
   if (start >= size) return new Response(null, { status: 416, headers: { "Content-Range": `bytes */${size}` } });
-  if (content instanceof VirtualSafetensors && end - start + 1 > MAX_SAFETENSORS_READ) {
+  if (content instanceof VirtualFile && end - start + 1 > MAX_SAFETENSORS_READ) {
     return new Response("mock hub: refusing to serve weights", { status: 500 });
   }
   const bytes =
-    content instanceof VirtualSafetensors
+    content instanceof VirtualFile
       ? content.read(start, end)
       : (typeof content === "string" ? new TextEncoder().encode(content) : content).subarray(start, end + 1);
   return new Response(bytes, {
@@ -287,4 +286,30 @@ function serveContent(content: string | Uint8Array | VirtualSafetensors, request
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+}
+
+interface GgufFixture {
+  sets: { files: string[]; headers: { path: string; metadata: Record<string, unknown>; tensors: { name: string; type: number; shape: number[] }[] }[] }[];
+}
+
+/** A built-in GGUF repo (gguf.json, vramplan's cache format) served as real GGUF files. */
+function ggufFixtureModel(fixture: GgufFixture): MockModel {
+  const extra: Record<string, VirtualFile> = {};
+  for (const set of fixture.sets) {
+    for (const header of set.headers) {
+      const metadata: Record<string, GgufValue> = {};
+      for (const [key, value] of Object.entries(header.metadata)) {
+        if (typeof value === "string") metadata[key] = { type: "string", value };
+        else if (typeof value === "boolean") metadata[key] = { type: "bool", value };
+        else if (typeof value === "number") metadata[key] = Number.isInteger(value) ? { type: "u32", value } : { type: "f32", value };
+      }
+      const tensors = header.tensors.map((tensor) => {
+        const type = GGML_TYPES.get(tensor.type);
+        if (!type) throw new Error(`fixture tensor ${tensor.name}: unknown ggml type ${tensor.type}`);
+        return { ...tensor, bytes: ggmlTensorBytes(type, tensor.shape) };
+      });
+      extra[header.path] = buildGguf(metadata, tensors);
+    }
+  }
+  return { extra };
 }

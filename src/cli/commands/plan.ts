@@ -1,15 +1,17 @@
 import type { Argv } from "yargs";
-import { plan } from "../../plan.js";
+import { planRepo } from "../../plan-repo.js";
 import { renderPlanTable } from "../../report/table.js";
 import type { CliCommand, CliIo } from "../output.js";
 import { UsageError } from "../../errors.js";
-import { parseTokenCount } from "../parse-tokens.js";
+import { parseMemorySize, parseTokenCount } from "../parse-tokens.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
 import { promptInputFromArgs, withPromptOptions, type PromptArgs } from "../prompt-input.js";
 import { cliHubSettings } from "../settings.js";
 
 interface PlanCommandArgs extends PlanArgs, PromptArgs {
   maxNewTokens?: string;
+  file?: string;
+  ram?: string;
   model: string;
   json: boolean;
   explain: boolean;
@@ -24,6 +26,8 @@ export const planCommand = {
     withPromptOptions(withPlanOptions(yargs.positional("model", { type: "string", describe: "Hugging Face model id, org/name[@revision]", demandOption: true })))
       .option("max-new-tokens", { type: "string", describe: "With --messages / --prompt-file: tokens to generate; context = prompt + this" })
       .conflicts("context", ["messages", "prompt-file"])
+      .option("file", { type: "string", describe: "GGUF repos: plan this file (or quantization, e.g. Q4_K_M) only" })
+      .option("ram", { type: "string", describe: "GGUF repos: system memory for layers that stay off the GPU, e.g. 64GB or 64GiB" })
       .option("json", { type: "boolean", default: false, describe: "Print the plan object (docs/plan-json.md)" })
       .option("explain", { type: "boolean", default: false, describe: "Show every formula with its numbers" })
       .option("chart", { type: "string", describe: "Write an SVG of memory against context length to this file" })
@@ -33,13 +37,29 @@ export const planCommand = {
       .example("$0 plan Qwen/Qwen2.5-7B -c 32k --gpu L4 --compare bf16,fp8,int4", "does it fit an L4, and how many users at once")
       .example("$0 plan meta-llama/Llama-3.1-8B --dtype Q4_K_M --engine llama.cpp --gpu 4090", "a GGUF quantization on a 4090")
       .example("$0 plan Qwen/Qwen2.5-7B -c 32k --gpu h100 --chart memory.svg", "memory against context, as a picture")
-      .example("$0 plan Qwen/Qwen2.5-7B-Instruct-AWQ --messages chat.json --max-new-tokens 1024", "the context a conversation needs"),
+      .example("$0 plan Qwen/Qwen2.5-7B-Instruct-AWQ --messages chat.json --max-new-tokens 1024", "the context a conversation needs")
+      .example("$0 plan bartowski/Meta-Llama-3.1-8B-Instruct-GGUF -c 8k --gpu 4090", "every quantization file of a GGUF repo: fit, --n-gpu-layers"),
   run: async (args: PlanCommandArgs, io: CliIo) => {
     const options = planOptionsFromArgs(args, { chart: args.chart !== undefined });
     const input = await promptInputFromArgs(args, io);
     if (!input && args.maxNewTokens !== undefined) throw new UsageError("--max-new-tokens goes with --messages or --prompt-file; with --context, count the answer in");
     const maxNewTokens = parseTokenCount(args.maxNewTokens ?? "0", "--max-new-tokens", { allowZero: true }) as number;
-    const result = await plan(args.model, { ...options, ...(input && { prompt: { input, maxNewTokens } }), hub: cliHubSettings(io, args) });
+    const ramBytes = args.ram === undefined ? undefined : parseMemorySize(args.ram, "--ram");
+    const planned = await planRepo(args.model, {
+      ...options,
+      ...(input && { prompt: { input, maxNewTokens } }),
+      ...(args.file !== undefined && { ggufFile: args.file }),
+      ...(ramBytes !== undefined && { ramBytes }),
+      hub: cliHubSettings(io, args),
+    });
+    if (planned.kind === "gguf") {
+      if (args.chart) throw new UsageError("--chart draws safetensors plans; for a GGUF repo the table compares its files");
+      const { renderGgufPlan } = await import("../../report/gguf.js");
+      io.stdout(args.json ? `${JSON.stringify(planned.plan, null, 2)}\n` : renderGgufPlan(planned.plan, { explain: args.explain }));
+      return;
+    }
+    if (args.ram !== undefined || args.file !== undefined) throw new UsageError("--file and --ram are for GGUF repos; this one is a safetensors checkpoint");
+    const result = planned.plan;
     if (args.chart) {
       const { writeMemoryChart } = await import("../../report/chart-file.js");
       await writeMemoryChart(args.chart, result);

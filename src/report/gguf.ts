@@ -1,0 +1,75 @@
+import type { GgufRepoPlan } from "../gguf/gguf-plan.js";
+import { formatBytes, formatCount, formatGiB, formatInt } from "./units.js";
+
+/** A GGUF repo: one row per quantization file, with its fit on the GPU and llama.cpp's layer split. */
+export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean } = {}): string {
+  const { model } = plan;
+  const origin = model.commit ? ` (${model.commit.slice(0, 7)})` : model.source === "builtin" ? " (built-in copy)" : "";
+  const heads = model.kvHeads === model.attentionHeads ? `${model.attentionHeads} heads (MHA)` : `${model.attentionHeads} query / ${model.kvHeads} KV heads`;
+  const out = [
+    `${model.id} @ ${model.revision}${origin} · GGUF · ${model.architecture} · ${formatCount(model.parameters)} parameters · ${model.layers} layers · ${heads} · head_dim ${model.headDim}`,
+  ];
+  const first = plan.files[0];
+  const maxNote = model.maxContext ? ` (max ${formatInt(model.maxContext)})` : "";
+  const sequences = `${formatInt(plan.options.batch)} sequence${plan.options.batch === 1 ? "" : "s"}`;
+  if (first) {
+    out.push(
+      `context ${formatInt(plan.options.context)} tokens${maxNote} × ${sequences} · KV cache ${plan.options.kvType}: ${formatBytes(first.kvBytes)} exact; llama.cpp allocates ${formatGiB(first.kvAllocatedBytes)} GiB`,
+    );
+  }
+  const gpu = plan.options.gpu;
+  if (gpu) {
+    out.push(
+      `on ${plan.options.gpus} × ${gpu.name} (${gpu.memoryGiB} GiB each) with llama.cpp · ~ = estimate: compute buffer ~${formatGiB(first?.computeBytes ?? 0)} GiB, CUDA context ~${formatGiB(first?.runtimeBytes ?? 0)} GiB · GiB = 2^30 B`,
+    );
+  }
+  out.push("");
+
+  const header = ["file", "quant", "bits/weight", "weights (bytes)", "weights GiB", ...(gpu ? ["~all on GPU GiB", "fits", "--n-gpu-layers", "~RAM GiB"] : [])];
+  const rows = plan.files.map((file) => {
+    const cells = [
+      file.files.length > 1 ? `${file.name} (${file.files.length} shards)` : file.name,
+      file.quant ?? file.fileType ?? "?",
+      file.weights.bitsPerWeight.toFixed(2),
+      formatInt(file.weights.bytes),
+      formatGiB(file.weights.bytes),
+    ];
+    if (gpu) {
+      const layers = file.weights.byType.length > 0 ? model.layers : 0;
+      const split = file.gpuLayers === null ? "" : file.gpuLayers > layers ? `all (${file.gpuLayers})` : `${file.gpuLayers} of ${layers}`;
+      const ram = file.ramBytes === null ? "" : `${formatGiB(file.ramBytes)}${file.fitsRam === false ? " (over --ram)" : ""}`;
+      cells.push(formatGiB(file.fullOffloadBytes), file.fits ? "yes" : "no", split, ram);
+    }
+    return cells;
+  });
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  for (const row of [header, ...rows]) {
+    out.push(`  ${row.map((cell, column) => (column <= 1 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ")}`.trimEnd());
+  }
+  if (gpu) {
+    const best = plan.files.find((file) => file.name === plan.largestFitting);
+    out.push(
+      "",
+      best
+        ? `largest that fits entirely: ${best.name} (${best.quant ?? best.fileType ?? "?"}, ${formatGiB(best.fullOffloadBytes)} GiB of ${formatGiB((gpu.bytes ?? 0) * plan.options.gpus)})`
+        : "none fits entirely on the GPU: --n-gpu-layers shows how many layers llama.cpp can offload, the rest runs from system memory",
+    );
+  }
+  out.push("Weights are exact: every tensor's rows × ceil(row / block) × block bytes, from the GGUF tensor table.");
+  if (options.explain) {
+    out.push("", "How each number is computed:");
+    for (const file of plan.files) {
+      const types = file.weights.byType.map((entry) => `${entry.type} ${formatInt(entry.tensors)} tensors ${formatInt(entry.bytes)} B`).join(", ");
+      out.push(`  ${file.name}: ${types} = ${formatInt(file.weights.bytes)} B for ${formatInt(file.weights.parameters)} parameters`);
+    }
+    out.push(
+      "  KV: per layer, K and V rows of head_count_kv × key_length values in the cache type's blocks (f16 2 B; q8_0 34 B / 32; q4_0 18 B / 32), × context tokens; llama.cpp pads n_ctx to 256 cells",
+      "  all on GPU = weights − token_embd (llama.cpp keeps the input layer in system memory; with tied embeddings the output copy is on the GPU) + KV + compute buffer + CUDA context",
+      "  --n-gpu-layers N offloads the last N repeating layers and their KV; N = layers + 1 offloads the output layer too",
+    );
+  }
+  if (plan.projectors.length > 0) out.push(`note: vision projector files (${plan.projectors.join(", ")}) are not planned`);
+  for (const note of plan.notes) out.push(`note: ${note}`);
+  for (const warning of plan.warnings) out.push(`warning: ${warning}`);
+  return out.join("\n") + "\n";
+}
