@@ -109,6 +109,20 @@ describe("the built CLI against a loopback Hub", () => {
     expect(JSON.parse(offline.stdout)).toMatchObject({ tokens: 36, model: { source: "hf-cache" } });
   });
 
+  it("plans a GGUF file online (headers through the CDN redirect), then offline from the cache", async () => {
+    const args = ["plan", "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF", "--file", "Q4_K_M", "--context", "8192", "--json"];
+    const run = await vramplan(args);
+    expect([run.code, run.stderr]).toEqual([0, ""]);
+    const online = JSON.parse(run.stdout);
+    expect(online.model.source).toBe("hub");
+    expect(hub.log.some((entry) => entry.url.startsWith(cdn.endpoint) && entry.url.endsWith("Q4_K_M.gguf"))).toBe(true);
+    const offline = JSON.parse((await vramplan(args, { HF_HUB_OFFLINE: "1" })).stdout);
+    expect(offline.model.source).toBe("vramplan-cache");
+    // The same bytes as the built-in copy's tensor table (checked by hand in test/cli/gguf-command.test.ts).
+    expect(offline.files[0].weights.bytes).toBe(online.files[0].weights.bytes);
+    expect(online.files[0].weights.bytes).toBe(4_912_898_304);
+  });
+
   it("goes through HTTPS_PROXY / HTTP_PROXY when one is set", async () => {
     const tunnels: string[] = [];
     const proxy = createServer();

@@ -162,6 +162,13 @@ describe("a GGUF repo from the Hub", () => {
     expect(planned?.ramBytes).toBe(Q4KM_BYTES + KV_F16_4K + overhead - gpuBytes);
   });
 
+  it("a repo whose name does not say GGUF is found to be one when it has no config.json", async () => {
+    settings = await tempSettings();
+    const id = addTinyRepo("acme/tiny-quants");
+    const result = await planRepo(id, { context: 4096, hub: settings });
+    expect(result.kind === "gguf" && result.plan.files.map((file) => file.weights.bytes)).toEqual([F16_BYTES, Q4KM_BYTES]);
+  });
+
   it("a file that is not GGUF is a one-line malformed error naming it", async () => {
     settings = await tempSettings();
     hub.setModel("acme/fake-GGUF", { extra: { "model-Q4_0.gguf": new TextEncoder().encode("this is not a gguf file at all") } });
