@@ -1,7 +1,7 @@
-import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { MalformedFileError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { readCacheFile } from "../util/cache-file.js";
 import type { GgufSet } from "./gguf-files.js";
 import type { GgufFileHeader } from "./gguf-header.js";
 
@@ -41,21 +41,10 @@ export function parseGgufListing(text: string, source: string): GgufRepoListing 
   return { sets: stored.sets, projectors: stored.projectors };
 }
 
-/** The cached listing, or undefined; a corrupt one is removed so it is read again. */
+/** The cached listing, or undefined; a corrupt one is removed, so it is read again (util/cache-file.ts). */
 export async function readGgufCache(cacheDir: string, id: string, commit: string): Promise<GgufRepoListing | undefined> {
-  const path = ggufCachePath(cacheDir, id, commit);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return undefined;
-  }
-  try {
-    return parseGgufListing(text, path);
-  } catch {
-    await rm(path, { force: true });
-    return undefined;
-  }
+  const read = await readCacheFile(ggufCachePath(cacheDir, id, commit), parseGgufListing);
+  return read && "value" in read ? read.value : undefined;
 }
 
 export async function writeGgufCache(cacheDir: string, id: string, commit: string, listing: GgufRepoListing): Promise<void> {

@@ -1,8 +1,7 @@
-import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { isVramplanError } from "../errors.js";
 import { parseManifest, serializeManifest, type TensorManifest } from "../model/manifest.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { readCacheFile } from "../util/cache-file.js";
 
 /** vramplan's own cache: one tensor manifest per model and commit, written atomically. */
 export function manifestPath(cacheDir: string, id: string, commit: string): string {
@@ -11,25 +10,10 @@ export function manifestPath(cacheDir: string, id: string, commit: string): stri
 
 export type CachedManifest = { manifest: TensorManifest } | { corrupt: string } | undefined;
 
-/**
- * Reads a cached manifest. A corrupt entry (a crash of an older version, a disk error) is removed
- * and reported, so the caller refetches it online or says so offline.
- */
+/** A cached manifest; a corrupt one is removed and reported (util/cache-file.ts). */
 export async function readCachedManifest(cacheDir: string, id: string, commit: string): Promise<CachedManifest> {
-  const path = manifestPath(cacheDir, id, commit);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return undefined;
-  }
-  try {
-    return { manifest: parseManifest(text, path) };
-  } catch (error) {
-    if (!isVramplanError(error)) throw error;
-    await rm(path, { force: true });
-    return { corrupt: error.message };
-  }
+  const read = await readCacheFile(manifestPath(cacheDir, id, commit), parseManifest);
+  return read && ("value" in read ? { manifest: read.value } : read);
 }
 
 export async function writeCachedManifest(cacheDir: string, id: string, commit: string, manifest: TensorManifest): Promise<void> {
