@@ -42,7 +42,11 @@ export async function planRepo(modelId: string, options: RepoPlanOptions & { hub
 async function planGguf(modelId: string, options: RepoPlanOptions, settings: HubSettings): Promise<GgufRepoPlan> {
   if (options.prompt) throw new UsageError("--messages and --prompt-file need the repo's tokenizer files; for a GGUF repo, count with the original model's repo and pass --context");
   const ref = parseModelRef(modelId, options.revision);
-  const [{ loadGgufRepo }, { planGgufRepo }] = await Promise.all([import("./gguf/load-gguf-repo.js"), import("./gguf/gguf-plan.js")]);
+  const [{ loadGgufRepo }, { planGgufRepo }, { GGMLFileQuantizationType }] = await Promise.all([
+    import("./gguf/load-gguf-repo.js"),
+    import("./gguf/gguf-plan.js"),
+    import("@huggingface/tasks"),
+  ]);
   const gpu = options.serving?.gpu ? await (await import("./serve/gpu-catalog.js")).findGpu(options.serving.gpu) : null;
   const repo = await loadGgufRepo(ref, settings, { file: options.ggufFile });
   return planGgufRepo(repo, {
@@ -52,7 +56,7 @@ async function planGguf(modelId: string, options: RepoPlanOptions, settings: Hub
     gpu,
     gpus: options.serving?.gpus,
     ramBytes: options.ramBytes,
-  });
+  }, (id) => GGMLFileQuantizationType[id]);
 }
 
 function ggufKvType(choice: PlanOptions["kvDtype"]): GgufKvType {

@@ -77,14 +77,11 @@ export interface GgufRepoPlan {
   notes: string[];
 }
 
-const FILE_TYPES: Record<number, string> = {
-  0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L",
-  14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS",
-  23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16",
-  36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE",
-};
-
-export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}): GgufRepoPlan {
+/**
+ * `fileTypeName` names general.file_type ids (llama.cpp's llama_ftype): the caller passes
+ * @huggingface/tasks' GGMLFileQuantizationType, loaded lazily.
+ */
+export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}, fileTypeName: (id: number) => string | undefined = () => undefined): GgufRepoPlan {
   const first = repo.listing.sets[0]?.headers?.[0] as GgufFileHeader;
   const derived = ggufModelConfig(first);
   const spec: ModelSpec = deriveModelSpec(derived.config);
@@ -141,7 +138,7 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}): Ggu
       name: set.name,
       files: set.files,
       quant: set.quant,
-      fileType: typeof fileTypeId === "number" ? (FILE_TYPES[fileTypeId] ?? null) : null,
+      fileType: typeof fileTypeId === "number" ? (fileTypeName(fileTypeId) ?? null) : null,
       weights: { ...summary, bitsPerWeight: weights.parameters > 0 ? (8 * weights.bytes) / weights.parameters : 0 },
       kvBytes: kv.bytes,
       kvAllocatedBytes,
@@ -157,7 +154,7 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}): Ggu
   });
   files.sort((a, b) => b.weights.bytes - a.weights.bytes);
   const largestFitting = files.find((file) => file.fits)?.name ?? null;
-  const attention = spec.layers.find((layer) => layer.caches.some((cache) => cache.kind !== "state"));
+  const sliding = spec.layers.flatMap((layer) => layer.caches).find((cache) => cache.kind === "sliding");
   return {
     schema: "vramplan.gguf-plan/1",
     model: {
@@ -172,7 +169,7 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}): Ggu
       kvHeads: spec.numKeyValueHeads,
       headDim: spec.headDim,
       maxContext: spec.maxContext ?? null,
-      slidingWindow: attention?.caches.find((cache) => cache.kind === "sliding")?.window ?? null,
+      slidingWindow: sliding?.kind === "sliding" ? sliding.window : null,
       parameters: files[0]?.weights.parameters ?? 0,
     },
     options: { context, batch, kvType, gpu: options.gpu ? { name: options.gpu.name, memoryGiB: options.gpu.memoryGiB, bytes: options.gpu.bytes } : null, gpus, ramBytes: options.ramBytes ?? null },

@@ -35,8 +35,7 @@ export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean 
       formatGiB(file.weights.bytes),
     ];
     if (gpu) {
-      const layers = file.weights.byType.length > 0 ? model.layers : 0;
-      const split = file.gpuLayers === null ? "" : file.gpuLayers > layers ? `all (${file.gpuLayers})` : `${file.gpuLayers} of ${layers}`;
+      const split = file.gpuLayers === null ? "" : file.gpuLayers > model.layers ? `all (${file.gpuLayers})` : `${file.gpuLayers} of ${model.layers}`;
       const ram = file.ramBytes === null ? "" : `${formatGiB(file.ramBytes)}${file.fitsRam === false ? " (over --ram)" : ""}`;
       cells.push(formatGiB(file.fullOffloadBytes), file.fits ? "yes" : "no", split, ram);
     }
