@@ -24,7 +24,7 @@ export async function readStdinOf(io: CliIo): Promise<string> {
   return io.readStdin();
 }
 
-/** A list of model ids named on the command line; a missing file is a usage error, not a crash. */
+/** A file named on the command line (ids, messages, a prompt); a missing one is a usage error, not a crash. */
 export async function readInputFile(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");

@@ -11,7 +11,6 @@ import { readInputFile, readStdinOf, STDIN_ARG } from "../read-input.js";
 import { cliHubSettings } from "../settings.js";
 
 interface CacheArgs {
-  _: (string | number)[];
   action: "prefetch" | "ls" | "path";
   models?: string[];
   revision?: string;
