@@ -1,5 +1,6 @@
 import { MalformedFileError } from "../errors.js";
 import { isRawConfig, type RawConfig } from "../model/raw-config.js";
+import { locateJsonError } from "../util/json-position.js";
 
 /** config.json files are a few kB; anything this large is not one. */
 export const MAX_CONFIG_BYTES = 10_000_000;
@@ -12,7 +13,8 @@ export function parseConfigText(text: string, source: string): RawConfig {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    const detail = (error as Error).message.replace(/^JSON\.parse: /, "");
+    const where = locateJsonError(text);
+    const detail = where ? `line ${where.line}, column ${where.column}: ${where.problem}` : (error as Error).message;
     throw new MalformedFileError(source, `not valid JSON (${detail}): the file is truncated or corrupt; delete it and fetch it again`);
   }
   if (!isRawConfig(parsed)) throw new MalformedFileError(source, "valid JSON but not an object: this is not a model config");

@@ -218,9 +218,11 @@ describe("errors from the Hub", () => {
   });
 
   it("a malformed config.json is a one-line error naming the file, and is not kept in the cache", async () => {
-    hub.setModel("acme/broken-config", { config: '{"model_type": "llama", "hidden_size": 4096,' });
+    const truncated = '{"model_type": "llama", "hidden_size": 4096,';
+    hub.setModel("acme/broken-config", { config: truncated });
     settings = await tempSettings();
-    await expectError(plan("acme/broken-config", { hub: settings }), "malformed", /acme\/broken-config\/config.json: not valid JSON/);
+    // The text stops after its last comma: the error is at the column just past it.
+    await expectError(plan("acme/broken-config", { hub: settings }), "malformed", new RegExp(`^acme/broken-config/config\\.json: not valid JSON \\(line 1, column ${truncated.length + 1}: unexpected end of file\\)`));
     // Checked before anything is written: the repo has no cache folder at all.
     await expect(readdir(join(settings.hfCacheDir, "models--acme--broken-config"))).rejects.toMatchObject({ code: "ENOENT" });
   });
