@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { MalformedFileError } from "../errors.js";
+import { parseJsonFile } from "../util/json-position.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { readCacheFile } from "../util/cache-file.js";
 import type { GgufSet } from "./gguf-files.js";
@@ -22,12 +23,7 @@ export function serializeGgufListing(listing: GgufRepoListing): string {
 }
 
 export function parseGgufListing(text: string, source: string): GgufRepoListing {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new MalformedFileError(source, `not valid JSON (${(error as Error).message})`);
-  }
+  const raw = parseJsonFile(text, source);
   const stored = raw as Partial<GgufRepoListing & { format: string }> | null;
   if (!stored || stored.format !== GGUF_CACHE_FORMAT || !Array.isArray(stored.sets) || !Array.isArray(stored.projectors)) {
     throw new MalformedFileError(source, `not a ${GGUF_CACHE_FORMAT} listing`);

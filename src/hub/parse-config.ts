@@ -1,6 +1,6 @@
 import { MalformedFileError } from "../errors.js";
 import { isRawConfig, type RawConfig } from "../model/raw-config.js";
-import { locateJsonError } from "../util/json-position.js";
+import { parseJsonFile } from "../util/json-position.js";
 
 /** config.json files are a few kB; anything this large is not one. */
 export const MAX_CONFIG_BYTES = 10_000_000;
@@ -9,14 +9,7 @@ export function parseConfigText(text: string, source: string): RawConfig {
   if (text.length > MAX_CONFIG_BYTES) {
     throw new MalformedFileError(source, `${text.length} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a config.json`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    const where = locateJsonError(text);
-    const detail = where ? `line ${where.line}, column ${where.column}: ${where.problem}` : (error as Error).message;
-    throw new MalformedFileError(source, `not valid JSON (${detail}): the file is truncated or corrupt; delete it and fetch it again`);
-  }
+  const parsed = parseJsonFile(text, source, "the file is truncated or corrupt; delete it and fetch it again");
   if (!isRawConfig(parsed)) throw new MalformedFileError(source, "valid JSON but not an object: this is not a model config");
   return parsed;
 }

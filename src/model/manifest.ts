@@ -1,4 +1,5 @@
 import { MalformedFileError } from "../errors.js";
+import { parseJsonFile } from "../util/json-position.js";
 
 /**
  * The compact tensor manifest: every tensor's name, dtype, shape and exact stored bytes (the span
@@ -42,12 +43,7 @@ export function serializeManifest(manifest: TensorManifest): string {
 
 /** Parses and checks a stored manifest; anything off is a MalformedFileError naming `source`. */
 export function parseManifest(text: string, source: string): TensorManifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new MalformedFileError(source, `not valid JSON (${(error as Error).message})`);
-  }
+  const raw = parseJsonFile(text, source);
   const stored = raw as Partial<StoredManifest> | null;
   if (!stored || stored.format !== MANIFEST_FORMAT || !Array.isArray(stored.files)) {
     throw new MalformedFileError(source, `not a ${MANIFEST_FORMAT} manifest`);

@@ -1,5 +1,5 @@
 import { MalformedFileError } from "../errors.js";
-import { locateJsonError } from "../util/json-position.js";
+import { parseJsonFile } from "../util/json-position.js";
 
 /** An OpenAI-style chat message; other fields (tool_calls, name, tool_call_id, …) pass through to the template. */
 export interface ChatMessage {
@@ -25,14 +25,7 @@ export interface Conversation {
  * column for JSON errors, the JSON path for a wrong shape.
  */
 export function parseConversation(text: string, file: string): Conversation {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    const where = locateJsonError(text);
-    const detail = where ? `line ${where.line}, column ${where.column}: ${where.problem}` : (error as Error).message;
-    throw new MalformedFileError(file, `not valid JSON (${detail})`);
-  }
+  const raw = parseJsonFile(text, file);
   const bad = (path: string, problem: string): never => {
     throw new MalformedFileError(file, `${path} ${problem}`);
   };

@@ -38,7 +38,6 @@ const MAX_TOKENIZER_BYTES = 64_000_000;
 export async function countTokensFor(ref: ModelRef, input: TokenInput, settings: HubSettings, commit?: string): Promise<TokenCount> {
   const loaded = await loadRepoFiles(ref, settings, { required: ["tokenizer_config.json", "tokenizer.json"], commit, maxBytes: MAX_TOKENIZER_BYTES });
   const tokenizerConfig = parseTokenizerConfig(ref.id, loaded.files.get("tokenizer_config.json") as Uint8Array);
-  const tokenizer = await createTokenizer(ref.id, loaded.files.get("tokenizer.json") as Uint8Array, tokenizerConfig);
 
   let text: string;
   let template: TokenCount["template"] = null;
@@ -71,6 +70,8 @@ export async function countTokensFor(ref: ModelRef, input: TokenInput, settings:
     addSpecialTokens = input.addSpecialTokens ?? true;
   }
 
+  // Built after rendering: a template that refuses the conversation fails before this ~0.3 s of work.
+  const tokenizer = await createTokenizer(ref.id, loaded.files.get("tokenizer.json") as Uint8Array, tokenizerConfig);
   const encoded = tokenizer.encode(text, addSpecialTokens);
   return {
     schema: "vramplan.tokens/1",

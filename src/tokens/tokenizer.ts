@@ -1,4 +1,5 @@
 import { MalformedFileError, UnsupportedModelError } from "../errors.js";
+import { parseJsonFile } from "../util/json-position.js";
 
 /** What vramplan needs of a tokenizer: ids and their pieces. */
 export interface TextTokenizer {
@@ -12,12 +13,7 @@ export interface TextTokenizer {
  */
 export async function createTokenizer(modelId: string, tokenizerJson: Uint8Array, tokenizerConfig: Record<string, unknown>): Promise<TextTokenizer> {
   const file = `${modelId}/tokenizer.json`;
-  let definition: unknown;
-  try {
-    definition = JSON.parse(new TextDecoder().decode(tokenizerJson));
-  } catch (error) {
-    throw new MalformedFileError(file, `not valid JSON (${(error as Error).message}): the file is truncated or corrupt; delete it and fetch it again`);
-  }
+  const definition = parseJsonFile(new TextDecoder().decode(tokenizerJson), file, "the file is truncated or corrupt; delete it and fetch it again");
   if (typeof definition !== "object" || definition === null || typeof (definition as { model?: unknown }).model !== "object") {
     throw new MalformedFileError(file, 'has no "model" section: not a tokenizers file');
   }
@@ -39,12 +35,7 @@ export async function createTokenizer(modelId: string, tokenizerJson: Uint8Array
 
 /** tokenizer_config.json as an object; a malformed one names itself. */
 export function parseTokenizerConfig(modelId: string, bytes: Uint8Array, file = "tokenizer_config.json"): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new MalformedFileError(`${modelId}/${file}`, `not valid JSON (${(error as Error).message})`);
-  }
+  const parsed = parseJsonFile(new TextDecoder().decode(bytes), `${modelId}/${file}`);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new MalformedFileError(`${modelId}/${file}`, "is not a JSON object");
   return parsed as Record<string, unknown>;
 }

@@ -1,3 +1,5 @@
+import { MalformedFileError } from "../errors.js";
+
 /**
  * Where a JSON text goes wrong, as line and column: JSON.parse says what, but on Node 20 not
  * always where. Run only after JSON.parse has failed; a small validator, not a parser.
@@ -136,4 +138,18 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   return { line, column: offset - before.lastIndexOf("\n") };
+}
+
+/**
+ * JSON.parse for a file a person may have to fix: a failure is a MalformedFileError naming the
+ * file, the line and column and what is wrong there, then `advice` if given.
+ */
+export function parseJsonFile(text: string, file: string, advice?: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const where = locateJsonError(text);
+    const detail = where ? `line ${where.line}, column ${where.column}: ${where.problem}` : (error as Error).message;
+    throw new MalformedFileError(file, `not valid JSON (${detail})${advice ? `: ${advice}` : ""}`);
+  }
 }
