@@ -50,7 +50,7 @@ export async function loadRepoFiles(ref: ModelRef, settings: HubSettings, reques
 
 async function loadOnline(ref: ModelRef, settings: HubSettings, request: RepoFileRequest): Promise<RepoFiles> {
   const remote: RemoteContext = { id: ref.id, endpoint: settings.endpoint, fetch: hubClient(settings) };
-  const [first, ...rest] = request.required;
+  const first = request.required[0];
   const optional = request.optional ?? [];
   const files = new Map<string, Uint8Array | null>();
 

@@ -3,7 +3,7 @@ import type { KvCacheEstimate } from "../estimate/kv-cache.js";
 import type { QuantizationRules } from "../estimate/tensor-roles.js";
 import type { TensorManifest } from "../model/manifest.js";
 import type { ModelSpec } from "../model/spec.js";
-import { ENGINES, type EngineName, type EngineProfile } from "./engines.js";
+import { ENGINES, type EngineName } from "./engines.js";
 import type { Gpu } from "./gpu-catalog.js";
 import { requantize } from "./requantize.js";
 import { serveScheme, tensorParallelShare, validTensorParallel, type SchemeServing, type ServedWeights, type ServingInput } from "./serving-plan.js";
