@@ -9,7 +9,7 @@ export function parseConfigText(text: string, source: string): RawConfig {
   if (text.length > MAX_CONFIG_BYTES) {
     throw new MalformedFileError(source, `${text.length} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a config.json`);
   }
-  const parsed = parseJsonFile(text, source, "the file is truncated or corrupt; delete it and fetch it again");
+  const parsed = parseJsonFile(text, source, "the file is truncated or corrupt; a cached copy has been removed, so the next online run fetches it again");
   if (!isRawConfig(parsed)) throw new MalformedFileError(source, "valid JSON but not an object: this is not a model config");
   return parsed;
 }
