@@ -84,7 +84,7 @@ async function loadOnline(ref: ModelRef, settings: HubSettings): Promise<LoadedM
   if (!commit) throw new MalformedFileError(`${settings.endpoint}/${ref.id}`, "the Hub's answer names no commit (X-Repo-Commit): is HF_ENDPOINT a Hugging Face Hub?");
   settings.debug?.(`${ref.id}@${ref.revision} is commit ${commit}`);
   // Checked before it is cached: the cache only ever holds configs that parse.
-  const config = parseConfigText(new TextDecoder().decode(fetched.bytes), `${ref.id}/${CONFIG_FILE}`);
+  const config = parseConfigText(new TextDecoder().decode(fetched.bytes), `${ref.id}/${CONFIG_FILE}`, "the Hub sent a truncated or corrupt file; nothing was cached, try again");
   await writeSnapshotFile(settings.hfCacheDir, ref.id, commit, CONFIG_FILE, fetched.etag, fetched.bytes);
   await writeCachedRef(settings.hfCacheDir, ref.id, ref.revision, commit);
 
@@ -207,7 +207,7 @@ async function localManifest(id: string, commit: string, hfCacheDir: string): Pr
 async function readConfigFile(path: string, displayName: string): Promise<RawConfig> {
   const text = await readFile(path, "utf8");
   try {
-    return parseConfigText(text, displayName);
+    return parseConfigText(text, displayName, "the cached file is truncated or corrupt; it has been removed, so the next online run fetches it again");
   } catch (error) {
     // Remove the blob too: a snapshot link re-created to the same corrupt blob would not help.
     if (isVramplanError(error)) await removeSnapshotFile(path);
