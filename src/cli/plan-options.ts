@@ -2,7 +2,7 @@ import type { Argv } from "yargs";
 import { KV_DTYPE_CHOICES, type KvDtypeChoice } from "../model/dtypes.js";
 import type { PlanOptions, ServingRequest } from "../plan.js";
 import { ENGINE_NAMES, type EngineName } from "../serve/engines.js";
-import { WEIGHT_SCHEME_NAMES } from "../serve/weight-schemes.js";
+import { WEIGHT_SCHEME_NAMES } from "../estimate/weight-schemes.js";
 import { parseTokenCount } from "./parse-tokens.js";
 
 /** The options `plan` and `batch` share: the request, the cache format, serving. */

@@ -5,10 +5,10 @@ import type { TensorManifest } from "../model/manifest.js";
 import type { ModelSpec } from "../model/spec.js";
 import { ENGINES, type EngineName } from "./engines.js";
 import type { Gpu } from "./gpu-catalog.js";
-import { requantize } from "./requantize.js";
+import { requantize } from "../estimate/requantize.js";
 import { serveScheme, tensorParallelShare, validTensorParallel, type SchemeServing, type ServedWeights, type ServingInput } from "./serving-plan.js";
-import { inventoryFromManifest, inventoryFromSpec } from "./weight-inventory.js";
-import { describeScheme, parseWeightScheme } from "./weight-schemes.js";
+import { inventoryFromManifest, inventoryFromSpec } from "../estimate/weight-inventory.js";
+import { describeScheme, parseWeightScheme } from "../estimate/weight-schemes.js";
 
 export interface ServingOptions {
   engine?: EngineName;

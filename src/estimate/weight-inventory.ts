@@ -1,5 +1,5 @@
-import { configParameters } from "../estimate/config-parameters.js";
-import { componentOf, isRoutedExpert, tensorRole, type Component, type QuantizationRules } from "../estimate/tensor-roles.js";
+import { configParameters } from "./config-parameters.js";
+import { componentOf, isRoutedExpert, tensorRole, type Component, type QuantizationRules } from "./tensor-roles.js";
 import type { TensorManifest } from "../model/manifest.js";
 import { linearModules, moduleWeights } from "../model/modules.js";
 import type { ModelSpec } from "../model/spec.js";

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { quantizationRules } from "../../src/estimate/tensor-roles.js";
 import { loadBuiltinModel } from "../../src/hub/builtin.js";
 import { deriveModelSpec } from "../../src/model/derive.js";
-import { requantize, useMoreBits } from "../../src/serve/requantize.js";
-import { inventoryFromManifest, inventoryFromSpec } from "../../src/serve/weight-inventory.js";
-import { ggmlBytes, parseWeightScheme, quantizedMatrixBytes } from "../../src/serve/weight-schemes.js";
+import { requantize, useMoreBits } from "../../src/estimate/requantize.js";
+import { inventoryFromManifest, inventoryFromSpec } from "../../src/estimate/weight-inventory.js";
+import { ggmlBytes, parseWeightScheme, quantizedMatrixBytes } from "../../src/estimate/weight-schemes.js";
 import { fixtureConfig } from "../support/fixtures.js";
 
 // One real layout: Llama-3.1-8B's mlp.down_proj, 4,096 outputs × 14,336 inputs (HF stores [out, in]).
