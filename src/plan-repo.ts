@@ -47,7 +47,8 @@ async function planGguf(modelId: string, options: RepoPlanOptions, settings: Hub
     import("./gguf/gguf-plan.js"),
     import("@huggingface/tasks"),
   ]);
-  const gpu = options.serving?.gpu ? await (await import("./serve/gpu-catalog.js")).findGpu(options.serving.gpu) : null;
+  const catalog = await import("./serve/gpu-catalog.js");
+  const gpu = options.serving?.gpu ? await catalog.findGpu(options.serving.gpu) : options.serving?.gpuMemoryBytes !== undefined ? catalog.customGpu(options.serving.gpuMemoryBytes) : null;
   const repo = await loadGgufRepo(ref, settings, { file: options.ggufFile });
   return planGgufRepo(repo, {
     context: options.context,
@@ -56,6 +57,10 @@ async function planGguf(modelId: string, options: RepoPlanOptions, settings: Hub
     gpu,
     gpus: options.serving?.gpus,
     ramBytes: options.ramBytes,
+    gpuMemoryBytes: options.serving?.gpuMemoryBytes,
+    engine: options.serving?.engine,
+    ubatch: options.serving?.knobs?.maxNumBatchedTokens,
+    flashAttention: options.serving?.knobs?.flashAttention,
   }, (id) => GGMLFileQuantizationType[id]);
 }
 

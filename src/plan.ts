@@ -2,9 +2,9 @@ import { ContextTooLongError, UnsupportedModelError, UsageError } from "./errors
 import { estimateKvCache, type KvCacheEstimate } from "./estimate/kv-cache.js";
 import { estimateWeights, type WeightsEstimate } from "./estimate/weights.js";
 import { quantizationRules } from "./estimate/tensor-roles.js";
-import type { EngineName } from "./serve/engines.js";
-import type { ServedWeights } from "./serve/serving-plan.js";
-import { planServing, type ServingOptions, type ServingPlan } from "./serve/serving.js";
+import type { EngineKnobs } from "./serve/accounting.js";
+import { planServing, type ServedWeights, type ServingOptions, type ServingPlan } from "./serve/serving.js";
+import { storedScheme } from "./estimate/weight-schemes.js";
 import { loadModel, type ConfigSource, type LoadedModel, type ManifestSource } from "./hub/load-model.js";
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
 import { parseModelRef } from "./model-id.js";
@@ -42,11 +42,16 @@ export interface PromptContext {
 }
 
 export interface ServingRequest {
-  engine?: EngineName;
+  /** "vllm", "vllm@0.11", "sglang", "llama.cpp@b5935", "transformers"; vLLM's newest profile by default. */
+  engine?: string;
   /** A GPU as people name it: "H100", "A100-40", "4090"; without one, common GPUs are listed. */
   gpu?: string;
+  /** The GPU's total memory as the engine sees it, in bytes, overriding vramplan's table. */
+  gpuMemoryBytes?: number;
   gpus?: number;
   memoryFraction?: number;
+  /** Engine settings: max_num_seqs, max_num_batched_tokens, block size, eager mode, tokens to generate. */
+  knobs?: EngineKnobs;
   /** Weight formats (`--dtype`, `--compare`): bf16, fp8, int4, nf4, mxfp4, Q4_K_M, … */
   dtypes?: string[];
   groupSize?: number;
@@ -150,10 +155,13 @@ export async function plan(modelId: string, options: PlanOptions & { hub?: Parti
 
 /** Names to catalog entries; GPU listings need @huggingface/tasks, loaded only here. */
 export async function resolveServing(request: ServingRequest): Promise<ServingOptions> {
-  const { findGpu, commonGpus } = await import("./serve/gpu-catalog.js");
-  const gpu = request.gpu ? await findGpu(request.gpu) : null;
+  const { findGpu, commonGpus, customGpu } = await import("./serve/gpu-catalog.js");
+  const gpu = request.gpu ? await findGpu(request.gpu) : request.gpuMemoryBytes !== undefined ? customGpu(request.gpuMemoryBytes) : null;
+  if (request.engine) (await import("./serve/engine-release.js")).parseEngine(request.engine);
   return {
     ...(request.engine && { engine: request.engine }),
+    ...(request.gpuMemoryBytes !== undefined && { gpuMemoryBytes: request.gpuMemoryBytes }),
+    ...(request.knobs && { knobs: request.knobs }),
     gpu,
     ...(request.gpus !== undefined && { gpus: request.gpus }),
     ...(request.memoryFraction !== undefined && { memoryFraction: request.memoryFraction }),
@@ -226,21 +234,38 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
   if (spec.quantization && weights.source === "config") {
     warnings.push({
       code: "quantized-derived-bytes",
-      message: `${spec.quantization} checkpoint without known headers: derived bytes assume every parameter in ${weights.assumedDtype}, more than the quantized checkpoint stores`,
+      message: `${spec.quantization} checkpoint without known headers: bytes derived from quantization_config as ${weights.assumedDtype}, tensor by tensor (scales included), not read from the checkpoint`,
     });
   }
   if (spec.dtype === "fp32") {
     warnings.push({
       code: "fp32-checkpoint",
-      message: "the checkpoint is stored in float32; serving engines usually load it in bf16/fp16, half these weight bytes",
+      message: "the checkpoint is stored in float32: vLLM and SGLang (dtype auto) serve it in 16 bits, half these weight bytes; transformers and llama.cpp keep what is stored",
     });
   }
 
-  const servingPlan = serving ? planServing(spec, kvCache, { manifest: loaded.manifest, rules: quantizationRules(loaded.config), stored: storedWeights(spec, weights) }, serving, { context, batch }) : null;
+  const rules = quantizationRules(loaded.config);
+  const servingPlan = serving
+    ? planServing(
+        {
+          spec,
+          kv: kvCache,
+          weights: { manifest: loaded.manifest, rules, stored: storedWeights(spec, weights), storedScheme: storedScheme(spec.dtype, rules) },
+          // Engines compute in 16 bits: vLLM and SGLang serve float32 checkpoints in fp16/bf16 too.
+          computeBytes: 2,
+          kvFormat: kvDtype,
+          kvFormatRequested: kvDtypeSource === "requested",
+        },
+        serving,
+        { context, batch },
+      )
+    : null;
   if (servingPlan) {
     for (const scheme of servingPlan.schemes) {
-      if (servingPlan.gpu && scheme.fits === false) {
-        warnings.push({ code: "does-not-fit", message: `${scheme.scheme}: ${batch} × ${formatInt(context)} tokens does not fit on ${servingPlan.gpus} × ${servingPlan.gpu.name} (${servingPlan.gpu.memoryGiB} GiB)${scheme.smallestGpuCount ? `; ${scheme.smallestGpuCount} would` : ""}` });
+      if (servingPlan.gpu && scheme.refusal) {
+        warnings.push({ code: "engine-refuses", message: `${scheme.scheme}: ${servingPlan.engine.name} would not start on ${servingPlan.gpus} × ${servingPlan.gpu.name}: ${scheme.refusal}${scheme.smallestGpuCount ? ` (${scheme.smallestGpuCount} GPUs would do)` : ""}` });
+      } else if (servingPlan.gpu && scheme.fits === false) {
+        warnings.push({ code: "does-not-fit", message: `${scheme.scheme}: ${batch} × ${formatInt(context)} tokens does not fit on ${servingPlan.gpus} × ${servingPlan.gpu.name} (${servingPlan.gpu.memoryGiB} GB): at most ${(scheme.maxConcurrency ?? 0).toFixed(2)} such requests at once${scheme.smallestGpuCount ? `; ${scheme.smallestGpuCount} GPUs would hold ${batch}` : ""}` });
       }
     }
   }

@@ -12,6 +12,8 @@ export interface RequantizedWeights {
   parameters: number;
   /** GGUF: bytes per ggml type, to show a mix. */
   byType: Partial<Record<GgmlType | "16-bit", number>>;
+  /** Bytes of each input tensor in the scheme, in input order (0 for what engines do not load). */
+  tensorBytes: number[];
 }
 
 /**
@@ -23,11 +25,18 @@ export interface RequantizedWeights {
  * (llama.cpp ships them in a separate mmproj file).
  */
 export function requantize(tensors: readonly WeightTensor[], scheme: WeightScheme, context: { numLayers: number; moe: boolean }): RequantizedWeights {
-  const result: RequantizedWeights = { scheme, bytes: 0, quantizedBytes: 0, keptBytes: 0, quantizedParameters: 0, parameters: 0, byType: {} };
+  const result: RequantizedWeights = { scheme, bytes: 0, quantizedBytes: 0, keptBytes: 0, quantizedParameters: 0, parameters: 0, byType: {}, tensorBytes: [] };
   const hasOutput = tensors.some((tensor) => tensor.kind === "lm_head");
   const counters = { attn_v: 0, ffn_down: 0 };
   for (const tensor of tensors) {
-    if (tensor.component === "multi-token prediction") continue; // engines load it only for speculative decoding
+    const before = result.bytes;
+    addTensor(tensor);
+    result.tensorBytes.push(result.bytes - before);
+  }
+  return result;
+
+  function addTensor(tensor: WeightTensor): void {
+    if (tensor.component === "multi-token prediction") return; // engines load it only for speculative decoding
     result.parameters += tensor.elements;
     const keep = (bytesPerValue: number) => {
       const bytes = tensor.elements * bytesPerValue;
@@ -45,11 +54,11 @@ export function requantize(tensors: readonly WeightTensor[], scheme: WeightSchem
       const bytes = tensor.elements * scheme.bytes;
       result.bytes += bytes;
       result.keptBytes += bytes;
-      continue;
+      return;
     }
     if (tensor.component === "vision tower") {
       keep(2);
-      continue;
+      return;
     }
     const matrix = { elements: tensor.elements, rowLength: tensor.rowLength, matrices: tensor.matrices };
     if (scheme.kind === "gguf") {
@@ -58,15 +67,15 @@ export function requantize(tensors: readonly WeightTensor[], scheme: WeightSchem
         result.keptBytes += bytes;
         result.bytes += bytes;
         result.byType.F32 = (result.byType.F32 ?? 0) + bytes;
-        continue;
+        return;
       }
       if (tensor.kind === "router") {
         keep(2); // llama-quantize never quantizes ffn_gate_inp
-        continue;
+        return;
       }
       const type = fitRow(ggufType(scheme.name, tensor, { numLayers: context.numLayers, hasOutput, counters }), tensor.rowLength);
       quantized(ggmlBytes(type, matrix), type);
-      continue;
+      return;
     }
     const converts =
       scheme.kind === "mxfp4"
@@ -79,7 +88,6 @@ export function requantize(tensors: readonly WeightTensor[], scheme: WeightSchem
     if (converts) quantized(quantizedMatrixBytes(scheme, matrix));
     else keep(2);
   }
-  return result;
 }
 
 /** K-quants need rows in whole 256-value super-blocks; llama-quantize falls back otherwise. */

@@ -40,6 +40,16 @@ export interface QuantizationRules {
   bits: number | undefined;
   /** MLX mixed quantization: modules given their own bits (`"model.layers.0.mlp.down_proj": {"bits": 8, …}`). */
   moduleBits?: ReadonlyMap<string, number>;
+  /** GPTQ/AWQ/compressed-tensors group size (input features per scale); -1 or absent: per channel. */
+  groupSize?: number;
+  /** How the weights' values are stored: integers, or floats (fp8, nvfp4, mxfp4). */
+  valueType?: "int" | "float";
+  /** fp8 scales per block of [rows, columns] (DeepSeek-V3's weight_block_size [128, 128]). */
+  blockSize?: readonly [number, number];
+  /** compressed-tensors scale granularity: "tensor", "channel", "group", "block". */
+  strategy?: string;
+  /** bitsandbytes 4-bit with double quantization of its absmax. */
+  doubleQuant?: boolean;
 }
 
 export function quantizationRules(config: RawConfig): QuantizationRules {
@@ -48,12 +58,26 @@ export function quantizationRules(config: RawConfig): QuantizationRules {
   // MLX writes {"quantization": {"group_size": 64, "bits": 4}} with no quant_method.
   const method = readString(quant, "quant_method") ?? (readObject(config, "quantization") ? "mlx" : undefined);
   let bits = readPositiveInt(quant, ["bits", "weight_bits"])?.value;
+  let groupSize = readPositiveInt(quant, ["group_size", "q_group_size"])?.value;
+  let valueType: "int" | "float" | undefined = method === "fp8" || method === "mxfp4" || method === "modelopt" ? "float" : undefined;
+  let blockSize: [number, number] | undefined;
+  let strategy: string | undefined;
+  const block = quant["weight_block_size"];
+  if (Array.isArray(block) && block.length === 2 && block.every((value) => Number.isSafeInteger(value) && value > 0)) blockSize = [block[0] as number, block[1] as number];
   if (method === "compressed-tensors") {
-    const groups = Object.values(readObject(quant, "config_groups") ?? {}) as { weights?: { num_bits?: unknown } }[];
-    const numBits = groups.map((group) => group?.weights?.num_bits).find((value) => typeof value === "number");
-    bits = typeof numBits === "number" ? numBits : 4;
+    const groups = Object.values(readObject(quant, "config_groups") ?? {}) as { weights?: { num_bits?: unknown; group_size?: unknown; type?: unknown; block_structure?: unknown } }[];
+    const weights = groups.map((group) => group?.weights).find((value) => value && typeof value.num_bits === "number") as
+      | { num_bits?: unknown; group_size?: unknown; type?: unknown; block_structure?: unknown; strategy?: unknown }
+      | undefined;
+    bits = typeof weights?.num_bits === "number" ? weights.num_bits : 4;
+    if (typeof weights?.group_size === "number" && weights.group_size > 0) groupSize = weights.group_size;
+    if (weights?.type === "float" || weights?.type === "int") valueType = weights.type;
+    const structure = weights?.block_structure;
+    if (Array.isArray(structure) && structure.length === 2 && structure.every((value) => typeof value === "number" && value > 0)) blockSize = [structure[0] as number, structure[1] as number];
+    if (typeof weights?.strategy === "string") strategy = weights.strategy;
   }
   if (method === "bitsandbytes") bits = quant["load_in_4bit"] === true ? 4 : 8;
+  const doubleQuant = quant["bnb_4bit_use_double_quant"] === true;
   if (method === "mlx") {
     // mlx-lm's mixed recipes write per-module entries next to the defaults.
     const moduleBits = new Map<string, number>();
@@ -63,7 +87,15 @@ export function quantizationRules(config: RawConfig): QuantizationRules {
     }
     return { method, bits, moduleBits };
   }
-  return { method, bits };
+  return {
+    method,
+    bits,
+    ...(groupSize !== undefined && { groupSize }),
+    ...(valueType !== undefined && { valueType }),
+    ...(blockSize !== undefined && { blockSize }),
+    ...(strategy !== undefined && { strategy }),
+    ...(method === "bitsandbytes" && { doubleQuant }),
+  };
 }
 
 function lastSegment(name: string): string {

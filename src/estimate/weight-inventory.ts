@@ -34,6 +34,16 @@ function ggufRoleOf(name: string): GgufRole {
   return null;
 }
 
+/** What a stored tensor is to a quantizer or a tensor-parallel loader, from its name and rank. */
+export function weightKindOf(name: string, dims: number): WeightKind {
+  if (EMBEDDING.test(name)) return "embedding";
+  if (LM_HEAD.test(name)) return "lm_head";
+  if (dims < 2) return "vector";
+  if (ROUTER.test(name)) return "router";
+  if (isRoutedExpert(name)) return "expert";
+  return "linear";
+}
+
 function layerOf(name: string): number | null {
   const match = /(?:layers|h|blocks)\.(\d+)\./.exec(name);
   return match ? Number(match[1]) : null;
@@ -56,13 +66,7 @@ export function inventoryFromManifest(spec: ModelSpec, manifest: TensorManifest,
       const rowLength = role.valuesPerElement === 1 && dims >= 2 ? (tensor.shape[dims - 1] ?? 1) : dims >= 2 ? spec.hiddenSize : elements;
       const matrices = role.valuesPerElement === 1 && dims >= 3 ? tensor.shape.slice(0, dims - 2).reduce((a, b) => a * b, 1) : 1;
       const name = tensor.name;
-      let kind: WeightKind;
-      if (EMBEDDING.test(name)) kind = "embedding";
-      else if (LM_HEAD.test(name)) kind = "lm_head";
-      else if (dims < 2) kind = "vector";
-      else if (ROUTER.test(name)) kind = "router";
-      else if (isRoutedExpert(name)) kind = "expert";
-      else kind = "linear";
+      const kind = weightKindOf(name, dims);
       tensors.push({ name, kind, elements, rowLength: Math.max(1, rowLength), matrices, layer: layerOf(name), ggufRole: ggufRoleOf(name), component: componentOf(name, spec.numLayers) });
     }
   }

@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.js";
+import type { QuantizationRules } from "./tensor-roles.js";
 
 /**
  * Weight formats a checkpoint can be served in, and what each costs per tensor: the packed values
@@ -6,11 +7,12 @@ import { UsageError } from "../errors.js";
  */
 export type WeightScheme =
   | { kind: "float"; name: "fp32" | "bf16" | "fp16"; bytes: 4 | 2 }
-  | { kind: "fp8"; name: "fp8" | "fp8-block" }
+  | { kind: "fp8"; name: "fp8" | "fp8-block" | "fp8-channel"; block?: readonly [number, number] }
   | { kind: "int8"; name: "int8" }
   | { kind: "int4"; name: "int4"; groupSize: number }
-  | { kind: "nf4"; name: "nf4" }
+  | { kind: "nf4"; name: "nf4"; doubleQuant?: boolean }
   | { kind: "mxfp4"; name: "mxfp4" }
+  | { kind: "nvfp4"; name: "nvfp4" }
   | { kind: "gguf"; name: GgufFileType };
 
 /** ggml block types: values per block and bytes per block (ggml-common.h struct sizes). */
@@ -33,7 +35,7 @@ export type GgmlType = keyof typeof GGML_BLOCKS;
 export const GGUF_FILE_TYPES = ["Q8_0", "Q6_K", "Q5_K_M", "Q5_0", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K"] as const;
 export type GgufFileType = (typeof GGUF_FILE_TYPES)[number];
 
-export const WEIGHT_SCHEME_NAMES = ["bf16", "fp16", "fp32", "fp8", "fp8-block", "int8", "int4", "nf4", "mxfp4", ...GGUF_FILE_TYPES] as const;
+export const WEIGHT_SCHEME_NAMES = ["bf16", "fp16", "fp32", "fp8", "fp8-block", "fp8-channel", "int8", "int4", "nf4", "mxfp4", "nvfp4", ...GGUF_FILE_TYPES] as const;
 
 export function parseWeightScheme(name: string, groupSize = 128): WeightScheme {
   const key = name.trim();
@@ -43,6 +45,7 @@ export function parseWeightScheme(name: string, groupSize = 128): WeightScheme {
   if (lower === "fp32" || lower === "float32" || lower === "f32") return { kind: "float", name: "fp32", bytes: 4 };
   if (lower === "fp8" || lower === "fp8-tensor") return { kind: "fp8", name: "fp8" };
   if (lower === "fp8-block" || lower === "fp8-128") return { kind: "fp8", name: "fp8-block" };
+  if (lower === "fp8-channel" || lower === "fp8-dynamic") return { kind: "fp8", name: "fp8-channel" };
   if (lower === "int8" || lower === "w8a16") return { kind: "int8", name: "int8" };
   if (lower === "int4" || lower === "gptq" || lower === "awq" || lower === "w4a16") {
     if (!Number.isSafeInteger(groupSize) || groupSize < 1) throw new UsageError(`--group-size must be a positive whole number, got ${groupSize}`);
@@ -50,6 +53,7 @@ export function parseWeightScheme(name: string, groupSize = 128): WeightScheme {
   }
   if (lower === "nf4" || lower === "qlora") return { kind: "nf4", name: "nf4" };
   if (lower === "mxfp4") return { kind: "mxfp4", name: "mxfp4" };
+  if (lower === "nvfp4") return { kind: "nvfp4", name: "nvfp4" };
   const gguf = GGUF_FILE_TYPES.find((type) => type.toLowerCase() === lower);
   if (gguf) return { kind: "gguf", name: gguf };
   throw new UsageError(`unknown weight format "${name}": choose from ${WEIGHT_SCHEME_NAMES.join(", ")}`);
@@ -62,15 +66,21 @@ export function describeScheme(scheme: WeightScheme): string {
     case "fp8":
       return scheme.name === "fp8"
         ? "fp8 e4m3 linear weights, one fp32 scale per tensor; embeddings, lm_head, norms, routers in 16-bit"
-        : "fp8 e4m3 linear weights, one fp32 scale per 128×128 block (DeepSeek-V3); the rest 16-bit";
+        : scheme.name === "fp8-channel"
+          ? "fp8 e4m3 linear weights, one fp32 scale per output channel (compressed-tensors FP8-dynamic); the rest 16-bit"
+          : `fp8 e4m3 linear weights, one fp32 scale per ${(scheme.block ?? [128, 128]).join("×")} block (DeepSeek-V3); the rest 16-bit`;
     case "int8":
       return "int8 linear weights, one fp32 scale per output row (LLM.int8 / W8A16); the rest 16-bit";
     case "int4":
       return `int4 linear weights (GPTQ/AWQ layout), group ${scheme.groupSize}: fp16 scale and 4-bit zero per group; embeddings, lm_head, norms, routers, biases 16-bit`;
     case "nf4":
-      return "bitsandbytes NF4 with double quantization: 8-bit absmax per 64 values, fp32 per 256 absmax; lm_head and embeddings 16-bit";
+      return scheme.doubleQuant === false
+        ? "bitsandbytes NF4: fp32 absmax per 64 values; lm_head and embeddings 16-bit"
+        : "bitsandbytes NF4 with double quantization: 8-bit absmax per 64 values, fp32 per 256 absmax; lm_head and embeddings 16-bit";
     case "mxfp4":
       return "MXFP4: 32 e2m1 values share one E8M0 scale (17 B per 32); experts only on MoE models (gpt-oss), all linears otherwise";
+    case "nvfp4":
+      return "NVFP4: e2m1 values with an fp8 scale per 16 and an fp32 scale per tensor; embeddings, lm_head, norms 16-bit";
     case "gguf":
       return `GGUF ${scheme.name} as llama-quantize mixes it (output and some attn_v/ffn_down at higher types), norms in F32`;
   }
@@ -93,9 +103,13 @@ export function quantizedMatrixBytes(scheme: Exclude<WeightScheme, { kind: "floa
   const rows = elements / k; // output features, summed over the stacked matrices
   const rowsPerMatrix = rows / matrices;
   switch (scheme.kind) {
-    case "fp8":
-      // One byte per weight; one fp32 scale per tensor, or per 128 × 128 block of each matrix.
-      return scheme.name === "fp8" ? elements + 4 : elements + matrices * ceilDiv(rowsPerMatrix, 128) * ceilDiv(k, 128) * 4;
+    case "fp8": {
+      // One byte per weight; one fp32 scale per tensor, per output channel, or per block of each matrix.
+      if (scheme.name === "fp8") return elements + 4;
+      if (scheme.name === "fp8-channel") return elements + rows * 4;
+      const [blockRows, blockColumns] = scheme.block ?? [128, 128];
+      return elements + matrices * ceilDiv(rowsPerMatrix, blockRows) * ceilDiv(k, blockColumns) * 4;
+    }
     case "int8":
       return elements + rows * 4;
     case "int4": {
@@ -105,11 +119,16 @@ export function quantizedMatrixBytes(scheme: Exclude<WeightScheme, { kind: "floa
       return matrices * (ceilDiv(k * 4, 32) * rowsPerMatrix * 4 + groups * ceilDiv(rowsPerMatrix * 4, 32) * 4 + groups * rowsPerMatrix * 2);
     }
     case "nf4": {
-      // bitsandbytes quantize_4bit, blocksize 64, compress_statistics: two values per byte, a uint8
-      // absmax per 64 values, an fp32 absmax per 256 of those, and the 16- and 256-entry fp32 maps.
+      // bitsandbytes quantize_4bit, blocksize 64: two values per byte and an absmax per 64 values;
+      // compress_statistics (double quant) stores that absmax as uint8 with an fp32 per 256 of them
+      // and a 256-entry fp32 map; the 16-entry NF4 map either way.
       const blocks = ceilDiv(elements, 64);
+      if (scheme.doubleQuant === false) return ceilDiv(elements, 2) + blocks * 4 + 16 * 4;
       return ceilDiv(elements, 2) + blocks + ceilDiv(blocks, 256) * 4 + 16 * 4 + 256 * 4;
     }
+    case "nvfp4":
+      // ModelOpt/compressed-tensors NVFP4: two values per byte, an fp8 scale per 16, an fp32 global scale.
+      return matrices * (rowsPerMatrix * (ceilDiv(k, 2) + ceilDiv(k, 16)) + 4);
     case "mxfp4":
       // OCP MX: 32 e2m1 values (16 B) and one E8M0 scale byte per block.
       return matrices * rowsPerMatrix * ceilDiv(k, 32) * 17;
@@ -120,4 +139,36 @@ export function quantizedMatrixBytes(scheme: Exclude<WeightScheme, { kind: "floa
 export function ggmlBytes(type: GgmlType, shape: MatrixShape): number {
   const [blockElements, blockBytes] = GGML_BLOCKS[type];
   return (shape.elements / shape.rowLength) * ceilDiv(shape.rowLength, blockElements) * blockBytes;
+}
+
+/**
+ * The scheme a checkpoint's config.json says its weights are stored in: quantization_config's
+ * method, bits, group and block sizes, or else the model's float dtype. Used to derive bytes when
+ * no safetensors headers are known, so an FP8 or AWQ repo is not billed as bf16.
+ */
+export function storedScheme(dtype: "fp32" | "bf16" | "fp16" | "fp8" | "int8" | undefined, rules: QuantizationRules): WeightScheme {
+  const float: WeightScheme = dtype === "fp32" ? { kind: "float", name: "fp32", bytes: 4 } : dtype === "fp16" ? { kind: "float", name: "fp16", bytes: 2 } : { kind: "float", name: "bf16", bytes: 2 };
+  const groupSize = rules.groupSize !== undefined && rules.groupSize > 0 ? rules.groupSize : 128;
+  switch (rules.method) {
+    case "fp8":
+      return rules.blockSize ? { kind: "fp8", name: "fp8-block", block: rules.blockSize } : { kind: "fp8", name: "fp8" };
+    case "compressed-tensors":
+    case "modelopt":
+      if (rules.valueType === "float" && rules.bits === 4) return { kind: "nvfp4", name: "nvfp4" };
+      if (rules.valueType === "float" || (rules.method === "modelopt" && rules.bits !== 4)) {
+        if (rules.blockSize || rules.strategy === "block") return { kind: "fp8", name: "fp8-block", block: rules.blockSize ?? [128, 128] };
+        return rules.strategy === "channel" ? { kind: "fp8", name: "fp8-channel" } : { kind: "fp8", name: "fp8" };
+      }
+      return rules.bits === 8 ? { kind: "int8", name: "int8" } : { kind: "int4", name: "int4", groupSize };
+    case "gptq":
+    case "awq":
+    case "mlx":
+      return rules.bits === 8 ? { kind: "int8", name: "int8" } : { kind: "int4", name: "int4", groupSize: rules.method === "mlx" ? (rules.groupSize ?? 64) : groupSize };
+    case "bitsandbytes":
+      return rules.bits === 4 ? { kind: "nf4", name: "nf4", doubleQuant: rules.doubleQuant === true } : { kind: "int8", name: "int8" };
+    case "mxfp4":
+      return { kind: "mxfp4", name: "mxfp4" };
+    default:
+      return float;
+  }
 }

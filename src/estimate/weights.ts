@@ -1,9 +1,11 @@
-import { COMPUTE_DTYPE_BYTES } from "../model/dtypes.js";
 import type { TensorManifest } from "../model/manifest.js";
 import type { RawConfig } from "../model/raw-config.js";
 import type { ModelSpec } from "../model/spec.js";
 import { configParameters, type ConfigParameters } from "./config-parameters.js";
+import { requantize } from "./requantize.js";
 import { componentOf, isRoutedExpert, quantizationRules, tensorRole, type Component } from "./tensor-roles.js";
+import { inventoryFromSpec } from "./weight-inventory.js";
+import { storedScheme, type WeightScheme } from "./weight-schemes.js";
 
 export interface DtypeShare {
   dtype: string;
@@ -44,8 +46,15 @@ export interface WeightsEstimate {
   fromConfig: ConfigParameters | null;
   /** Language-model parameters in the headers minus config-derived ones; null without both. */
   difference: number | null;
-  /** For config-derived bytes: the dtype assumed per parameter. */
+  /** For config-derived bytes: the dtype, or the quantization_config scheme, the bytes assume. */
   assumedDtype?: string;
+}
+
+/** "fp8-block 128×128", "int4 group 128", "nf4": how config-derived quantized bytes were stored. */
+function describeStoredScheme(scheme: WeightScheme): string {
+  if (scheme.kind === "int4") return `int4 group ${scheme.groupSize} (from quantization_config)`;
+  if (scheme.kind === "fp8" && scheme.name === "fp8-block") return `fp8 blocks of ${(scheme.block ?? [128, 128]).join("×")} (from quantization_config)`;
+  return `${scheme.name} (from quantization_config)`;
 }
 
 export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | undefined, config: RawConfig = {}): WeightsEstimate {
@@ -53,22 +62,27 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
   const empty = { tensors: 0, elements: 0, bytes: 0 };
   if (!manifest) {
     if (!fromConfig) throw new Error("estimateWeights: no manifest and no config-derived count (plan.ts checks this first)");
-    const dtype = spec.dtype ?? "bf16";
+    // The scheme config.json describes: quantization_config (fp8 blocks, GPTQ/AWQ groups, NF4,
+    // MXFP4) or the float dtype, applied tensor by tensor as the quantizer does.
+    const scheme = storedScheme(spec.dtype, quantizationRules(config));
+    const inventory = inventoryFromSpec(spec);
+    const stored = requantize(inventory, scheme, { numLayers: spec.numLayers, moe: spec.moe !== undefined });
+    const expertBytes = inventory.reduce((sum, tensor, index) => sum + (tensor.kind === "expert" ? (stored.tensorBytes[index] ?? 0) : 0), 0);
     return {
-      bytes: fromConfig.total * COMPUTE_DTYPE_BYTES[dtype],
+      bytes: stored.bytes,
       parameters: fromConfig.total,
       activeParameters: fromConfig.active,
       source: "config",
       byDtype: [],
-      components: [{ name: "language model", tensors: 0, parameters: fromConfig.total, bytes: fromConfig.total * COMPUTE_DTYPE_BYTES[dtype] }],
-      routedExperts: spec.moe ? { parameters: fromConfig.routedExperts, bytes: fromConfig.routedExperts * COMPUTE_DTYPE_BYTES[dtype] } : null,
+      components: [{ name: "language model", tensors: 0, parameters: fromConfig.total, bytes: stored.bytes }],
+      routedExperts: spec.moe ? { parameters: fromConfig.routedExperts, bytes: expertBytes } : null,
       quantizationState: { tensors: 0, bytes: 0 },
       buffers: empty,
       tensorCount: 0,
       files: 0,
       fromConfig,
       difference: null,
-      assumedDtype: dtype,
+      assumedDtype: scheme.kind === "float" ? (spec.dtype ?? "bf16") : describeStoredScheme(scheme),
     };
   }
 

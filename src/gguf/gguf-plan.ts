@@ -3,9 +3,11 @@ import { estimateKvCache } from "../estimate/kv-cache.js";
 import { KV_FORMATS, type KvFormatName } from "../model/dtypes.js";
 import { deriveModelSpec } from "../model/derive.js";
 import type { ModelSpec } from "../model/spec.js";
-import { activationPeakBytes, ENGINES } from "../serve/engines.js";
+import { parseEngine, type LlamaCppRelease } from "../serve/engine-release.js";
 import type { Gpu } from "../serve/gpu-catalog.js";
-import { requestBytes } from "../serve/serving-plan.js";
+import { deviceMemory, type DeviceMemory } from "../serve/gpu-memory.js";
+import { LLAMA_CPP_CONTEXT_BYTES } from "../serve/llamacpp-account.js";
+import { LLAMA_CPP_UBATCH, llamaCppComputeBuffer, llamaCppKvLayout, type ComputeBuffer, type LlamaCppKvLayout } from "../serve/llamacpp.js";
 import { ggufModelConfig } from "./gguf-config.js";
 import type { GgufFileHeader } from "./gguf-header.js";
 import { ggufWeights, type GgufWeights } from "./gguf-weights.js";
@@ -24,6 +26,13 @@ export interface GgufPlanOptions {
   gpus?: number | undefined;
   /** System memory for what does not fit on the GPU (`--ram`). */
   ramBytes?: number | undefined;
+  /** --gpu-memory: the device total, overriding vramplan's table. */
+  gpuMemoryBytes?: number | undefined;
+  /** "llama.cpp" or "llama.cpp@b5935": which defaults (flash attention, per-slot KV) apply. */
+  engine?: string | undefined;
+  /** -ub, -fa. */
+  ubatch?: number | undefined;
+  flashAttention?: boolean | undefined;
 }
 
 /** One quantization file (or shard set) of the repo, as llama.cpp would load it. */
@@ -37,8 +46,11 @@ export interface GgufFilePlan {
   /** The model's KV need at the context (exact), and what llama.cpp allocates (256-cell padding, SWA cells). */
   kvBytes: number;
   kvAllocatedBytes: number;
-  /** Estimates: the compute buffer of one 512-token ubatch, and CUDA context/runtime. */
+  /** The compute buffer llama.cpp reserves for one ubatch (estimate, checked to the MiB on four logs), and the CUDA context. */
   computeBytes: number;
+  /** Weights in the GPU buffers at full offload, and the input embedding llama.cpp keeps in system memory. */
+  gpuModelBufferBytes: number;
+  cpuModelBufferBytes: number;
   runtimeBytes: number;
   /** Everything on the GPU(s) with every layer offloaded (the input embedding stays in RAM, as llama.cpp keeps it). */
   fullOffloadBytes: number;
@@ -68,7 +80,21 @@ export interface GgufRepoPlan {
     slidingWindow: number | null;
     parameters: number;
   };
-  options: { context: number; batch: number; kvType: GgufKvType; gpu: { name: string; memoryGiB: number; bytes: number } | null; gpus: number; ramBytes: number | null };
+  options: {
+    context: number;
+    batch: number;
+    kvType: GgufKvType;
+    gpu: { name: string; memoryGiB: number; bytes: number } | null;
+    gpus: number;
+    ramBytes: number | null;
+    engine: string;
+    ubatch: number;
+    flashAttention: boolean;
+  };
+  /** llama.cpp's KV cells: per stream, for SWA layers, and the streams (one per slot unless unified). */
+  kvLayout: Omit<LlamaCppKvLayout, "bytes">;
+  compute: ComputeBuffer;
+  device: DeviceMemory | null;
   files: GgufFilePlan[];
   /** The set with the most weight bytes (the least lossy) that fits entirely on the GPU(s). */
   largestFitting: string | null;
@@ -96,11 +122,18 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}, file
   const format = KV_FORMATS[KV_FORMAT_OF[kvType]];
   // llama.cpp keeps recurrent states in f32.
   const kv = estimateKvCache(spec, { context, sequences: batch, bytesPerElement: format.blockBytes / format.blockElements, format, stateBytesPerElement: 4 });
-  const engine = ENGINES["llama.cpp"];
-  const kvAllocatedBytes = requestBytes({ kv, engine }, context, 1) * batch;
-  const computeBytes = activationPeakBytes(spec, engine.batchedTokens ?? 512, engine.batchedTokens ?? 512);
-  const runtimeBytes = engine.nonTorchBytes;
-  const available = options.gpu ? options.gpu.bytes * gpus : null;
+  const engine = parseEngine(options.engine ?? "llama.cpp");
+  if (engine.name !== "llama.cpp") throw new UsageError(`${repo.id} is a GGUF repo: llama.cpp (or Ollama) serves it, not ${engine.name}`);
+  const release = engine.release as LlamaCppRelease;
+  const ubatch = options.ubatch ?? LLAMA_CPP_UBATCH;
+  const flashAttention = options.flashAttention ?? release.flashAttention;
+  const layout = llamaCppKvLayout(kv, context, batch, { unified: release.unifiedKv, ubatch });
+  const kvAllocatedBytes = layout.bytes;
+  const compute = llamaCppComputeBuffer(spec, { kvCells: layout.cells, ubatch, flashAttention });
+  const computeBytes = compute.bytes;
+  const runtimeBytes = LLAMA_CPP_CONTEXT_BYTES;
+  const device = options.gpu ? deviceMemory(options.gpu, options.gpuMemoryBytes) : null;
+  const available = device ? device.bytes * gpus : null;
 
   const files = repo.listing.sets.map((set): GgufFilePlan => {
     const headers = set.headers ?? [];
@@ -143,6 +176,8 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}, file
       kvBytes: kv.bytes,
       kvAllocatedBytes,
       computeBytes,
+      gpuModelBufferBytes: gpuWeightsFull,
+      cpuModelBufferBytes: weights.bytes - gpuWeightsFull,
       runtimeBytes,
       fullOffloadBytes,
       fits,
@@ -172,7 +207,20 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}, file
       slidingWindow: sliding?.kind === "sliding" ? sliding.window : null,
       parameters: files[0]?.weights.parameters ?? 0,
     },
-    options: { context, batch, kvType, gpu: options.gpu ? { name: options.gpu.name, memoryGiB: options.gpu.memoryGiB, bytes: options.gpu.bytes } : null, gpus, ramBytes: options.ramBytes ?? null },
+    options: {
+      context,
+      batch,
+      kvType,
+      gpu: options.gpu ? { name: options.gpu.name, memoryGiB: options.gpu.memoryGiB, bytes: device?.bytes ?? options.gpu.bytes } : null,
+      gpus,
+      ramBytes: options.ramBytes ?? null,
+      engine: `llama.cpp ${release.version}+${engine.requested && engine.requested !== release.version ? ` (asked for ${engine.requested})` : ""}`,
+      ubatch,
+      flashAttention,
+    },
+    kvLayout: { cells: layout.cells, swaCells: layout.swaCells, streams: layout.streams },
+    compute,
+    device,
     files,
     largestFitting,
     projectors: repo.listing.projectors,

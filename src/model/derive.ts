@@ -90,6 +90,7 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     headDim,
     intermediateSize,
     vocabSize,
+    rotaryDim: mla ? mla.qkRopeHeadDim : layout.learnedPositions > 0 || attentionFree ? 0 : deriveRotaryDim(config, headDim),
     maxContext: deriveMaxContext(config),
     dtype: parseConfigDtype(config["torch_dtype"] ?? config["dtype"] ?? rawConfig["torch_dtype"] ?? rawConfig["dtype"]),
     tiedEmbeddings,
@@ -301,6 +302,14 @@ function deriveAttention(
  * original length by its factor (Qwen's 32k → 128k configs). Linear and dynamic scaling are not
  * applied: configs that use them (Gemma 3) already declare the extended length.
  */
+/** rotary_dim (GPT-J), partial_rotary_factor (Phi, StableLM, GLM) or rotary_pct (GPT-NeoX) of head_dim. */
+function deriveRotaryDim(config: RawConfig, headDim: number): number {
+  const explicit = readPositiveInt(config, ["rotary_dim", "rotary_emb_dim"]);
+  if (explicit) return explicit.value;
+  const fraction = [config["partial_rotary_factor"], config["rotary_pct"]].find((value) => typeof value === "number" && value > 0 && value <= 1);
+  return typeof fraction === "number" ? Math.floor(headDim * fraction) : headDim;
+}
+
 function deriveMaxContext(config: RawConfig): number | undefined {
   const lengths = FIELD_NAMES.maxContext
     .map((name) => readPositiveInt(config, [name])?.value)

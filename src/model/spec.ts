@@ -99,6 +99,8 @@ export interface ModelSpec {
   numAttentionHeads: number;
   numKeyValueHeads: number;
   headDim: number;
+  /** Dimensions per head that rotary embeddings turn (partial_rotary_factor; MLA: qk_rope_head_dim); 0 without RoPE. */
+  rotaryDim: number;
   /** Intermediate size of the dense MLP layers. */
   intermediateSize: number;
   vocabSize: number;

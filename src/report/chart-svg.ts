@@ -1,7 +1,6 @@
 import type { Plan } from "../plan.js";
-import { ENGINES } from "../serve/engines.js";
-import { requestBytes } from "../serve/serving-plan.js";
-import { formatInt, GIB } from "./units.js";
+import type { KvCacheEstimate } from "../estimate/kv-cache.js";
+import { formatGiB, formatInt, GIB } from "./units.js";
 
 export interface ChartSeries {
   label: string;
@@ -23,23 +22,30 @@ function contexts(plan: Plan): number[] {
   return [...values].sort((a, b) => a - b);
 }
 
-/** Memory per GPU against context, one series per weight format: weights + KV + activations + runtime. */
+/** What one sequence of `context` tokens keeps, every layer together (sliding layers capped at their window). */
+function sequenceBytes(kv: KvCacheEstimate, context: number): number {
+  return kv.groups.reduce((sum, group) => sum + group.layers * (group.kind === "state" ? group.bytesPerSequencePerLayer : group.bytesPerTokenPerLayer * Math.min(context, group.window ?? context)), 0);
+}
+
+/**
+ * Memory per GPU against context, one series per weight format: weights + KV + activations +
+ * runtime. The engine's KV per request at the planned context is scaled along the model's own need,
+ * which is how its pages grow (block rounding aside).
+ */
 export function chartSeries(plan: Plan): ChartSeries[] {
-  const engine = plan.serving?.engine ?? ENGINES.vllm;
-  const kv = { kv: plan.kvCache, engine };
+  const batch = plan.options.batch;
   if (!plan.serving) {
-    // No serving profile: the model's need, weights and KV, as the main table reports it.
-    const need = { kv: plan.kvCache, engine: { ...engine, blockTokens: 1, windowSlack: "none" as const } };
-    return [{ label: `${plan.model.dtype ?? "weights"} (weights + KV)`, points: contexts(plan).map((context) => ({ context, bytes: plan.weights.bytes + requestBytes(need, context, 1) * plan.options.batch })) }];
+    // No serving plan: the model's need, weights and KV, as the main table reports it.
+    return [{ label: `${plan.model.dtype ?? "weights"} (weights + KV)`, points: contexts(plan).map((context) => ({ context, bytes: plan.weights.bytes + sequenceBytes(plan.kvCache, context) * batch })) }];
   }
-  const gpus = plan.serving.gpus;
-  return plan.serving.schemes.map((scheme) => ({
-    label: scheme.scheme,
-    points: contexts(plan).map((context) => ({
-      context,
-      bytes: scheme.weightsPerGpu + requestBytes(kv, context, gpus) * plan.options.batch + scheme.activationBytes + scheme.runtimeBytes,
-    })),
-  }));
+  const planned = Math.max(1, sequenceBytes(plan.kvCache, plan.options.context));
+  return plan.serving.schemes.map((scheme) => {
+    const fixed = scheme.weightsPerGpu + (scheme.activationBytes ?? 0) + (scheme.runtimeBytes ?? 0) + (scheme.cudaGraphBytes ?? 0);
+    return {
+      label: scheme.scheme,
+      points: contexts(plan).map((context) => ({ context, bytes: fixed + Math.round((scheme.kvPerRequestBytes * sequenceBytes(plan.kvCache, context)) / planned) * batch })),
+    };
+  });
 }
 
 const escape = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
@@ -49,11 +55,13 @@ const tokens = (context: number) => (context >= 1024 && context % 1024 === 0 ? `
 export function renderMemoryChart(plan: Plan): string {
   const series = chartSeries(plan);
   const gpu = plan.serving?.gpu ?? null;
-  const usable = gpu && plan.serving ? Math.floor(plan.serving.memoryFraction * gpu.bytes) : null;
+  const device = plan.serving?.device ?? null;
+  const usable = plan.serving?.schemes[0]?.usableBytes ?? null;
   const xs = series[0]?.points.map((point) => point.context) ?? [plan.options.context];
   const xMin = Math.log2(xs[0] ?? 1);
   const xMax = Math.log2(xs[xs.length - 1] ?? 2);
-  const yTop = Math.max(gpu?.bytes ?? 0, ...series.flatMap((line) => line.points.map((point) => point.bytes))) * 1.08;
+  const capacity = device?.bytes ?? null;
+  const yTop = Math.max(capacity ?? 0, ...series.flatMap((line) => line.points.map((point) => point.bytes))) * 1.08;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const x = (context: number) => MARGIN.left + ((Math.log2(context) - xMin) / Math.max(1e-9, xMax - xMin)) * plotWidth;
@@ -81,14 +89,14 @@ export function renderMemoryChart(plan: Plan): string {
   parts.push(`<text class="axis-label" transform="translate(22 ${MARGIN.top + plotHeight / 2}) rotate(-90)" font-size="13" text-anchor="middle">memory per GPU, GiB (2^30 bytes)</text>`);
 
   // Capacity: the GPU, and what the engine may use of it.
-  if (gpu) {
-    const capacityY = y(gpu.bytes).toFixed(1);
+  if (gpu && capacity !== null) {
+    const capacityY = y(capacity).toFixed(1);
     parts.push(`<line class="capacity" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${capacityY}" y2="${capacityY}" stroke="#d62728" stroke-width="2.5"/>`);
-    parts.push(`<text class="capacity-label" x="${MARGIN.left + plotWidth + 8}" y="${capacityY}" font-size="12" fill="#d62728" dominant-baseline="middle">${escape(`${gpu.name} ${gpu.memoryGiB} GiB`)}</text>`);
-    if (usable !== null && usable < gpu.bytes) {
+    parts.push(`<text class="capacity-label" x="${MARGIN.left + plotWidth + 8}" y="${capacityY}" font-size="12" fill="#d62728" dominant-baseline="middle">${escape(`${gpu.name} ${formatGiB(capacity)} GiB`)}</text>`);
+    if (usable !== null && usable < capacity) {
       const usableY = y(usable).toFixed(1);
       parts.push(`<line class="usable" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${usableY}" y2="${usableY}" stroke="#d62728" stroke-dasharray="6 4"/>`);
-      parts.push(`<text class="usable-label" x="${MARGIN.left + plotWidth + 8}" y="${usableY}" font-size="11" fill="#d62728" dominant-baseline="hanging">${escape(`usable at ${plan.serving?.memoryFraction}`)}</text>`);
+      parts.push(`<text class="usable-label" x="${MARGIN.left + plotWidth + 8}" y="${usableY}" font-size="11" fill="#d62728" dominant-baseline="hanging">${escape(`usable at ${plan.serving?.memoryFraction ?? 0.9}`)}</text>`);
     }
   }
   // The requested context.

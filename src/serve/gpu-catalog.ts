@@ -74,6 +74,12 @@ export async function findGpu(query: string): Promise<Gpu> {
   throw new UsageError(`unknown GPU "${query}"${near.length ? `: did you mean ${near.map((entry) => entry.name).join(", ")}?` : ": name it as the catalog does, e.g. H100, A100-40, RTX 4090, L4"}`);
 }
 
+/** A GPU known only by the memory the user gives (--gpu-memory without --gpu). */
+export function customGpu(bytes: number): Gpu {
+  const memoryGiB = Math.round((bytes / 2 ** 30) * 100) / 100;
+  return { name: "GPU", vendor: "", memoryGiB, bytes, otherSizes: [] };
+}
+
 /** The GPUs people plan for, smallest first, for "which GPUs fit" without --gpu. */
 export const COMMON_GPUS = ["RTX 3090", "RTX 4090", "L4", "A10", "RTX 5090", "L40s", "A100-40", "A100-80", "H100", "H200", "B200", "MI300X"];
 

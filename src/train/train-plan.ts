@@ -6,6 +6,7 @@ import { linearModules } from "../model/modules.js";
 import type { ModelSpec } from "../model/spec.js";
 import type { QuantizationRules } from "../estimate/tensor-roles.js";
 import type { Gpu } from "../serve/gpu-catalog.js";
+import { deviceMemory } from "../serve/gpu-memory.js";
 import { requantize } from "../estimate/requantize.js";
 import { inventoryFromManifest, inventoryFromSpec } from "../estimate/weight-inventory.js";
 import { estimateActivations, type ActivationEstimate, type Checkpointing } from "./activations.js";
@@ -141,6 +142,21 @@ function validate(options: TrainOptions): void {
 /** Frozen base weights: 16-bit for LoRA; for QLoRA NF4 linears plus the rest upcast to fp32. */
 function frozenBase(input: TrainInput, options: TrainOptions, total: number, weightShards: number): StateLine[] {
   const frozen = total;
+  if (options.method === "lora" && input.rules.method) {
+    // A quantized checkpoint (AWQ, GPTQ, FP8, bitsandbytes…) stays as stored under LoRA: PEFT wraps
+    // the quantized linears and trains adapters beside them.
+    const mtp = input.weights.components.find((component) => component.name === "multi-token prediction")?.bytes ?? 0;
+    const stored = input.weights.bytes - input.weights.buffers.bytes - mtp;
+    return [
+      {
+        label: `frozen base weights as stored (${input.rules.method}${input.weights.source === "config" ? `, derived from quantization_config` : ""})`,
+        parameters: frozen,
+        bytesPerParameter: frozen > 0 ? stored / frozen : 0,
+        bytes: Math.ceil(stored / weightShards),
+        sharded: weightShards > 1,
+      },
+    ];
+  }
   if (options.method === "lora") {
     const bytesPerParameter = options.precision === "fp32" ? 4 : COMPUTE_DTYPE_BYTES[input.spec.dtype === "fp32" ? "bf16" : (input.spec.dtype ?? "bf16")];
     return [{ label: `frozen base weights (${options.precision === "fp32" ? "fp32" : "16-bit"})`, parameters: frozen, bytesPerParameter, bytes: Math.ceil((frozen * bytesPerParameter) / weightShards), sharded: weightShards > 1 }];
@@ -184,7 +200,9 @@ function loraActivationBytes(spec: ModelSpec, lora: LoraAdapters, options: Train
 
 /** Largest micro-batch, longest sequence and fewest GPUs that fit the GPU's memory. */
 function fitSearch(input: TrainInput, options: TrainOptions, gpu: Gpu): TrainFit {
-  const fitsWith = (changes: Partial<TrainOptions>) => planTraining(input, { ...options, ...changes, gpu: null }).totalPerGpu <= gpu.bytes;
+  // What CUDA reports for the card (79.18 GiB for an H100 sold as 80 GB), not its marketing size.
+  const capacity = deviceMemory(gpu).bytes;
+  const fitsWith = (changes: Partial<TrainOptions>) => planTraining(input, { ...options, ...changes, gpu: null }).totalPerGpu <= capacity;
   const largest = (fits: (value: number) => boolean, ceiling: number): number => {
     if (!fits(1)) return 0;
     let low = 1;
