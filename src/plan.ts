@@ -261,6 +261,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
       )
     : null;
   if (servingPlan) {
+    if (servingPlan.device?.basis === "nominal") warnings.push({ code: "gpu-memory-assumed", message: servingPlan.device.source });
     for (const scheme of servingPlan.schemes) {
       if (servingPlan.gpu && scheme.refusal) {
         warnings.push({ code: "engine-refuses", message: `${scheme.scheme}: ${servingPlan.engine.name} would not start on ${servingPlan.gpus} × ${servingPlan.gpu.name}: ${scheme.refusal}${scheme.smallestGpuCount ? ` (${scheme.smallestGpuCount} GPUs would do)` : ""}` });

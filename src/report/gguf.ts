@@ -13,14 +13,17 @@ export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean 
   const maxNote = model.maxContext ? ` (max ${formatInt(model.maxContext)})` : "";
   const sequences = `${formatInt(plan.options.batch)} sequence${plan.options.batch === 1 ? "" : "s"}`;
   if (first) {
+    const { kvLayout } = plan;
+    const cells = `${formatInt(kvLayout.cells)} cells${kvLayout.streams > 1 ? ` × ${kvLayout.streams} slots` : ""}${kvLayout.swaCells !== null ? `, SWA layers ${formatInt(kvLayout.swaCells)}` : ""}`;
     out.push(
-      `context ${formatInt(plan.options.context)} tokens${maxNote} × ${sequences} · KV cache ${plan.options.kvType}: ${formatBytes(first.kvBytes)} exact; llama.cpp allocates ${formatGiB(first.kvAllocatedBytes)} GiB`,
+      `context ${formatInt(plan.options.context)} tokens${maxNote} × ${sequences} · KV cache ${plan.options.kvType}: ${formatBytes(first.kvBytes)} exact; llama.cpp allocates ${formatGiB(first.kvAllocatedBytes)} GiB (${cells})`,
     );
   }
   const gpu = plan.options.gpu;
   if (gpu) {
+    const capacity = plan.device ? `${formatGiB(plan.device.bytes)} GiB ${plan.device.basis === "nominal" ? "assumed" : plan.device.basis === "override" ? "given" : "as CUDA reports it"}` : `${gpu.memoryGiB} GB`;
     out.push(
-      `on ${plan.options.gpus} × ${gpu.name} (${gpu.memoryGiB} GiB each) with llama.cpp · ~ = estimate: compute buffer ~${formatGiB(first?.computeBytes ?? 0)} GiB, CUDA context ~${formatGiB(first?.runtimeBytes ?? 0)} GiB · GiB = 2^30 B`,
+      `on ${plan.options.gpus} × ${gpu.name} (${capacity}) with ${plan.options.engine} · n_ubatch ${plan.options.ubatch}, flash attention ${plan.options.flashAttention ? "on" : "off"} · ~ = estimate: compute buffer ~${formatInt(Math.round((first?.computeBytes ?? 0) / 2 ** 20))} MiB, CUDA context ~${formatGiB(first?.runtimeBytes ?? 0)} GiB · GiB = 2^30 B`,
     );
   }
   out.push("");
@@ -61,8 +64,12 @@ export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean 
       const types = file.weights.byType.map((entry) => `${entry.type} ${formatInt(entry.tensors)} tensors ${formatInt(entry.bytes)} B`).join(", ");
       out.push(`  ${file.name}: ${types} = ${formatInt(file.weights.bytes)} B for ${formatInt(file.weights.parameters)} parameters`);
     }
+    for (const file of plan.files) {
+      out.push(`  ${file.name}: model buffers ${formatInt(file.gpuModelBufferBytes)} B on the GPU(s), ${formatInt(file.cpuModelBufferBytes)} B (token_embd) in system memory   [src/llama-model.cpp load_tensors]`);
+    }
     out.push(
-      "  KV: per layer, K and V rows of head_count_kv × key_length values in the cache type's blocks (f16 2 B; q8_0 34 B / 32; q4_0 18 B / 32), × context tokens; llama.cpp pads n_ctx to 256 cells",
+      "  KV: per layer, K and V rows of head_count_kv × key_length values in the cache type's blocks (f16 2 B; q8_0 34 B / 32; q4_0 18 B / 32), × cells: n_ctx padded to 256, one stream per slot unless unified, SWA layers PAD_256(window + n_ubatch)   [src/llama-kv-cache.cpp, llama-kv-cache-iswa.cpp]",
+      `  ~ compute buffer: ${plan.compute.formula}   [src/llama-context.cpp graph_reserve, src/llama-graph.cpp]`,
       "  all on GPU = weights − token_embd (llama.cpp keeps the input layer in system memory; with tied embeddings the output copy is on the GPU) + KV + compute buffer + CUDA context",
       "  --n-gpu-layers N offloads the last N repeating layers and their KV; N = layers + 1 offloads the output layer too",
     );

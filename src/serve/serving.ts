@@ -243,7 +243,6 @@ export function planServing(inputs: ServingInputs, options: ServingOptions, requ
     notes.push(`${engine.name} ${engine.requested} is planned with the ${engine.release.version} profile, the newest vramplan models at or below it`);
   }
   const device = gpu ? deviceMemory(gpu, options.gpuMemoryBytes) : null;
-  if (device?.basis === "nominal") notes.push(device.source);
   if (device?.unified) notes.push(device.unified);
   return {
     engine: { name: engine.name, version: engine.release.version, label: describeEngine(engine), requested: engine.requested, changes: engine.release.changes },
