@@ -207,7 +207,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     dtype: kvDtype,
   };
 
-  if (weights.source === "config") {
+  if (weights.source === "config" && !spec.quantization) {
     warnings.push({
       code: "derived-weights",
       message: `no safetensors headers known: weight bytes are derived from config.json (${spec.family} rules, ${weights.assumedDtype} per parameter), not read from the checkpoint`,
@@ -234,7 +234,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
   if (spec.quantization && weights.source === "config") {
     warnings.push({
       code: "quantized-derived-bytes",
-      message: `${spec.quantization} checkpoint without known headers: bytes derived from quantization_config as ${weights.assumedDtype}, tensor by tensor (scales included), not read from the checkpoint`,
+      message: `no safetensors headers known: weight bytes are derived from config.json (${spec.family} rules) and its ${spec.quantization} quantization_config (${weights.assumedDtype}, scales included, tensor by tensor), not read from the checkpoint`,
     });
   }
   if (spec.dtype === "fp32") {

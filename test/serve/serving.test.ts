@@ -119,6 +119,21 @@ describe("quantized checkpoints planned from config.json alone", () => {
   });
 });
 
+describe("the README's worked example: Qwen2.5-7B on one 24 GB card, Unsloth's 4-bit checkpoint against bf16", () => {
+  it("the bitsandbytes checkpoint loads a third of the bytes and holds more than twice the 32k requests", async () => {
+    const bnb = await planBuiltin("unsloth/Qwen2.5-7B-Instruct-bnb-4bit", { context: 32768 }, { gpu: "RTX 4090" });
+    const bf16 = await planBuiltin("Qwen/Qwen2.5-7B", { context: 32768 }, { gpu: "RTX 4090" });
+    const [quantized, full] = [bnb.serving!.schemes[0]!, bf16.serving!.schemes[0]!];
+    // By hand: 28 layers × (2·3584² + 2·3584·512 + 3·3584·18944) = 6,525,288,448 linear weights in
+    // NF4 with double quantization at 4.127 bits, embeddings and lm_head 2 × 152,064 × 3,584 in
+    // 16 bits, and the rotary cache 32,768 × 128 × 2 B.
+    const byHand = (6_525_288_448 * 4.127) / 8 + 2 * 152_064 * 3584 * 2 + 32_768 * 128 * 2;
+    expect(Math.abs(quantized.weightsPerGpu - byHand) / byHand).toBeLessThan(0.005);
+    expect(quantized.fits && full.fits).toBe(true);
+    expect(quantized.maxConcurrency! / full.maxConcurrency!).toBeGreaterThan(2.5);
+  });
+});
+
 describe("what the engines refuse", () => {
   it("--gpus 3 for 32 attention heads: vLLM refuses, and says which sizes work", async () => {
     const error = await planBuiltin("meta-llama/Llama-3.1-8B", { context: 8192 }, { gpu: "H100", gpus: 3 }).catch((caught: unknown) => caught);

@@ -140,6 +140,15 @@ describe("LoRA and QLoRA", () => {
     expect(fp32?.parameters).toBe(2 * 128_256 * 4096 + 65 * 4096);
     expect(fp32?.bytes).toBe(4 * (2 * 128_256 * 4096 + 65 * 4096));
   });
+
+  it("LoRA on an AWQ checkpoint keeps the base as stored (4-bit linears), not at 16 bits", async () => {
+    const report = planTrainLoaded(await loaded("Qwen/Qwen2.5-7B-Instruct-AWQ"), request({ method: "lora" }), null);
+    const base = report.modelStates.lines.find((line) => line.label.startsWith("frozen"));
+    expect(base?.label).toMatch(/as stored \(awq\)/);
+    // The built-in manifest's bytes: the AWQ GEMM layout worked out in test/hub/builtin.test.ts.
+    expect(base?.bytes).toBe(5_570_747_392);
+    expect(base!.bytes).toBeLessThan(0.4 * 2 * 7_615_616_512);
+  });
 });
 
 describe("fit search", () => {
