@@ -26,7 +26,7 @@ export function renderServing(serving: ServingPlan): string[] {
     formatGiB(scheme.weightsPerGpu),
     gibOrDash(scheme.activationBytes),
     gibOrDash(scheme.runtimeBytes),
-    scheme.cudaGraphBytes === null ? "—" : `${formatGiB(scheme.cudaGraphBytes)}${scheme.cudaGraphReserved ? "" : "*"}`,
+    scheme.cudaGraphBytes === null || scheme.cudaGraphBytes === 0 ? "—" : `${formatGiB(scheme.cudaGraphBytes)}${scheme.cudaGraphReserved ? "" : "*"}`,
     scheme.kvBudgetBytes === null ? "—" : formatGiB(scheme.kvBudgetBytes),
     scheme.kvTokens === null ? "—" : formatInt(scheme.kvTokens),
     formatGiB(scheme.kvPerRequestBytes),
