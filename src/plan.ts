@@ -207,6 +207,12 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     dtype: kvDtype,
   };
 
+  // Byte counts are doubles: past 2^53 they stop being exact, so such a plan is refused, not rounded.
+  if (!Number.isSafeInteger(kvCache.bytes) || !Number.isSafeInteger(weights.bytes + kvCache.bytes)) {
+    throw new UsageError(
+      `${formatInt(batch)} × ${formatInt(context)} tokens need more than 2^53 bytes of KV cache (about ${(kvCache.bytes / 2 ** 50).toFixed(0)} PiB), past what vramplan counts exactly: plan a shorter context or fewer sequences`,
+    );
+  }
   if (weights.source === "config" && !spec.quantization) {
     warnings.push({
       code: "derived-weights",

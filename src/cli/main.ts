@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import yargs from "yargs";
 import { EXIT_CODES, UsageError } from "../errors.js";
@@ -35,6 +36,21 @@ export function installCrashHandlers(argv: readonly string[], io: CliIo = proces
   process.on("unhandledRejection", crash);
 }
 
+/**
+ * This package's version, from the package.json two levels above this module: dist/cli/main.js
+ * and the dist/bundle/cli.mjs bundle both sit there, wherever the package is installed (yargs'
+ * own lookup starts from the working directory, and printed "unknown" anywhere else).
+ */
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === "string" ? version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 const commands: CliCommand<never>[] = [planCommand, batchCommand, tokensCommand, trainCommand, cacheCommand, dtypeCommand] as CliCommand<never>[];
 
@@ -49,7 +65,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .recommendCommands()
     .help()
     .alias("h", "help")
-    .version()
+    .middleware(lastFlagWins, true)
+    .version(argv.includes("--version") ? packageVersion() : "")
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
@@ -70,6 +87,20 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
   // A command that finished but has a verdict (a batch with failed rows) sets process.exitCode.
   return typeof process.exitCode === "number" ? process.exitCode : EXIT_CODES.ok;
+}
+
+/** Arguments that are lists by design: variadic positionals (`cache prefetch a b c`) and yargs' own. */
+const LIST_ARGUMENTS = new Set(["_", "--", "models", "$0"]);
+
+/**
+ * A repeated flag: the last one wins, as in most CLIs. yargs would make `-c 8192 -c 16384` an
+ * array, which a number parser then reads as 819,216,384. (yargs-parser's
+ * duplicate-arguments-array setting would also flatten variadic positionals, so it is not used.)
+ */
+function lastFlagWins(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (Array.isArray(value) && !LIST_ARGUMENTS.has(key)) argv[key] = value[value.length - 1];
+  }
 }
 
 /**

@@ -1,14 +1,27 @@
 import { UsageError } from "../errors.js";
 
+/**
+ * The largest count a flag takes: a billion tokens (or sequences, or GPUs) keeps every byte total a
+ * plan adds up far below 2^53, so it stays exact in a double.
+ */
+export const MAX_COUNT = 1 << 30;
+
 /** Token counts as people say them: `32768`, `32k` (= 32,768), `128K`, `1m` (= 1,048,576). */
-export function parseTokenCount(value: unknown, flag: string, options: { allowZero?: boolean } = {}): number | undefined {
+export function parseTokenCount(value: unknown, flag: string, options: { allowZero?: boolean; unit?: string } = {}): number | undefined {
   if (value === undefined) return undefined;
+  const unitName = options.unit ?? "tokens";
   const text = String(value).trim().replaceAll(",", "").replaceAll("_", "");
   const match = /^(\d+)([kKmM]?)$/.exec(text);
-  if (!match) throw new UsageError(`${flag} must be a whole number of tokens such as 32768 or 32k, got "${String(value)}"`);
+  if (!match) {
+    const example = unitName === "tokens" ? "32768 or 32k" : "4";
+    throw new UsageError(`${flag} must be a whole number of ${unitName} such as ${example}, got "${String(value)}"`);
+  }
   const unit = match[2]?.toLowerCase() === "k" ? 1024 : match[2]?.toLowerCase() === "m" ? 1024 * 1024 : 1;
   const count = Number(match[1]) * unit;
-  if (!Number.isSafeInteger(count) || count < (options.allowZero ? 0 : 1)) throw new UsageError(`${flag} must be at least 1, got "${String(value)}"`);
+  if (!Number.isSafeInteger(count) || count > MAX_COUNT) {
+    throw new UsageError(`${flag} ${String(value).trim()} is too large: vramplan plans up to ${MAX_COUNT.toLocaleString("en-US")} ${unitName}`);
+  }
+  if (count < (options.allowZero ? 0 : 1)) throw new UsageError(`${flag} must be at least ${options.allowZero ? 0 : 1}, got "${String(value)}"`);
   return count;
 }
 

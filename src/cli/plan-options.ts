@@ -21,7 +21,7 @@ export interface PlanArgs {
   engine?: string;
   gpu?: string;
   gpuMemory?: string;
-  gpus?: number;
+  gpus?: string;
   gpuMemoryUtilization?: number;
   maxNumSeqs?: string;
   maxNumBatchedTokens?: string;
@@ -44,7 +44,7 @@ export function withPlanOptions(yargs: Argv): Argv {
     .option("engine", { type: "string", describe: `Serving engine, optionally @version: ${ENGINE_NAMES.join(", ")} (e.g. vllm@0.11; default: vllm, newest profile)` })
     .option("gpu", { type: "string", describe: "GPU to fit on: H100, A100-40, 4090, L4, M3 Max 128, …" })
     .option("gpu-memory", { type: "string", describe: "The GPU's total as the engine sees it (torch.cuda.mem_get_info), e.g. 79.18GiB; default: vramplan's table" })
-    .option("gpus", { type: "number", describe: "GPUs per model: tensor parallel (llama.cpp: layer split)" })
+    .option("gpus", { type: "string", describe: "GPUs per model: tensor parallel (llama.cpp: layer split)" })
     .option("gpu-memory-utilization", { type: "number", describe: "vLLM gpu_memory_utilization / SGLang mem_fraction_static (default: the engine's)" })
     .option("max-num-seqs", { type: "string", describe: "vLLM max_num_seqs (default by GPU: 1024 on ≥70 GiB, else 256); llama.cpp: ignored (use --batch for slots)" })
     .option("max-num-batched-tokens", { type: "string", describe: "vLLM max_num_batched_tokens / SGLang chunked prefill / llama.cpp n_ubatch" })
@@ -56,7 +56,7 @@ export function withPlanOptions(yargs: Argv): Argv {
 export function planOptionsFromArgs(args: PlanArgs, extra: { chart?: boolean } = {}): PlanOptions {
   const dtypes = [...(args.dtype ? [args.dtype] : []), ...(args.compare ? args.compare.split(",").map((name) => name.trim()).filter(Boolean) : [])];
   const knobs: EngineKnobs = {
-    ...(args.maxNumSeqs !== undefined && { maxNumSeqs: parseTokenCount(args.maxNumSeqs, "--max-num-seqs") as number }),
+    ...(args.maxNumSeqs !== undefined && { maxNumSeqs: parseTokenCount(args.maxNumSeqs, "--max-num-seqs", { unit: "sequences" }) as number }),
     ...(args.maxNumBatchedTokens !== undefined && { maxNumBatchedTokens: parseTokenCount(args.maxNumBatchedTokens, "--max-num-batched-tokens") as number }),
     ...(args.blockSize !== undefined && { blockSize: parseTokenCount(args.blockSize, "--block-size") as number }),
     ...(args.enforceEager !== undefined && { enforceEager: args.enforceEager }),
@@ -76,7 +76,7 @@ export function planOptionsFromArgs(args: PlanArgs, extra: { chart?: boolean } =
     ...(args.gpu !== undefined && { gpu: args.gpu }),
     ...(args.gpuMemory !== undefined && { gpuMemoryBytes: parseMemorySize(args.gpuMemory, "--gpu-memory") }),
     ...(Object.keys(knobs).length > 0 && { knobs }),
-    ...(args.gpus !== undefined && { gpus: args.gpus }),
+    ...(args.gpus !== undefined && { gpus: parseTokenCount(args.gpus, "--gpus", { unit: "GPUs" }) as number }),
     ...(args.gpuMemoryUtilization !== undefined && { memoryFraction: args.gpuMemoryUtilization }),
     ...(dtypes.length > 0 && { dtypes }),
     ...(args.groupSize !== undefined && { groupSize: args.groupSize }),
@@ -84,7 +84,7 @@ export function planOptionsFromArgs(args: PlanArgs, extra: { chart?: boolean } =
   return {
     ...(args.revision !== undefined && { revision: args.revision }),
     ...(args.context !== undefined && { context: parseTokenCount(args.context, "--context") as number }),
-    batch: parseTokenCount(args.batch ?? "1", "--batch") as number,
+    batch: parseTokenCount(args.batch ?? "1", "--batch", { unit: "sequences" }) as number,
     kvDtype: args.kvDtype,
     strict: args.strict,
     ...(wantsServing && { serving }),

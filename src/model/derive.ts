@@ -129,6 +129,13 @@ function required(config: RawConfig, concept: "hiddenSize" | "numLayers" | "numA
   const names = FIELD_NAMES[concept];
   const hit = readPositiveInt(config, names);
   if (!hit) {
+    const present = names.find((name) => config[name] !== undefined && config[name] !== null);
+    if (present) {
+      throw new UnsupportedModelError(
+        `config.json has ${present} = ${JSON.stringify(config[present])}, which is not a positive whole number: fix that field (vramplan needs it to size the model)`,
+        present,
+      );
+    }
     throw new UnsupportedModelError(
       `config.json has no ${names[0]} (nor ${names.slice(1).join(", ")}): vramplan needs it to size the model; check that this is a transformers model config`,
       names[0],

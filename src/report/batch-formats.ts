@@ -30,6 +30,10 @@ function columns(row: BatchRow): Record<string, string | number | boolean | null
     serving_as: scheme?.scheme ?? null,
     fits: scheme?.fits ?? null,
     max_concurrency: scheme?.maxConcurrency === undefined || scheme.maxConcurrency === null ? null : Number(scheme.maxConcurrency.toFixed(2)),
+    kv_budget_bytes: scheme?.kvBudgetBytes ?? null,
+    kv_tokens: scheme?.kvTokens ?? null,
+    refusal: scheme?.refusal ?? null,
+    warnings: plan && plan.warnings.length > 0 ? plan.warnings.map((warning) => warning.message).join("; ") : null,
     error_code: row.error?.code ?? null,
     error: row.error?.message ?? null,
   };
@@ -71,7 +75,7 @@ function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { head
     "KV cache GiB",
     "total GiB",
     ...(withFit ? ["fits"] : []),
-    "error",
+    "error or warning",
   ];
   const lines = rows.map((row) => {
     const plan = row.plan;
@@ -84,7 +88,8 @@ function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { head
       plan ? formatGiB(plan.kvCache.bytes) : "",
       plan ? formatGiB(plan.total.bytes) : "",
       ...(withFit ? [fits == null ? "" : fits ? "yes" : "no"] : []),
-      row.error?.message ?? "",
+      // A plan can be right and still need a word (a context past the model's maximum, an assumed GPU size).
+      row.error?.message ?? plan?.warnings.map((warning) => `warning: ${warning.message}`).join("; ") ?? "",
     ];
   });
   return { header, lines };

@@ -37,9 +37,15 @@ export function parseConversation(text: string, file: string): Conversation {
   (messages as unknown[]).forEach((message, index) => {
     const path = `messages[${index}]`;
     if (typeof message !== "object" || message === null || Array.isArray(message)) bad(path, "must be an object with role and content");
-    const { role, content } = message as { role?: unknown; content?: unknown };
+    const { role, content, tool_calls: toolCalls } = message as { role?: unknown; content?: unknown; tool_calls?: unknown };
     if (typeof role !== "string" || role.length === 0) bad(`${path}.role`, 'must be a string such as "user", "assistant" or "system"');
-    if (content === undefined || content === null || typeof content === "string") return;
+    // Only an assistant turn that calls tools may leave content out (OpenAI's chat format); a
+    // template would otherwise concatenate an undefined value and fail without naming the message.
+    if (content === undefined || content === null) {
+      if (role === "assistant" && Array.isArray(toolCalls) && toolCalls.length > 0) return;
+      bad(`${path}.content`, `is missing: a ${role} message needs content, a string or an array of content parts (only an assistant message with tool_calls may omit it)`);
+    }
+    if (typeof content === "string") return;
     if (!Array.isArray(content)) bad(`${path}.content`, "must be a string, null or an array of content parts");
     (content as unknown[]).forEach((part, partIndex) => {
       if (typeof part !== "object" || part === null || typeof (part as { type?: unknown }).type !== "string") {

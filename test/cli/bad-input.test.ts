@@ -1,0 +1,118 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { EXIT_CODES, isVramplanError } from "../../src/errors.js";
+import { loadBuiltinModel } from "../../src/hub/builtin.js";
+import { planLoadedModel } from "../../src/plan.js";
+import { parseConversation } from "../../src/tokens/conversation.js";
+import { runCliCaptured } from "../support/run-cli.js";
+
+let root: string | undefined;
+afterEach(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+  root = undefined;
+});
+const offline = async () => {
+  root = await mkdtemp(join(tmpdir(), "vramplan-input-"));
+  return { HF_HUB_CACHE: join(root, "hf"), VRAMPLAN_CACHE: join(root, "vramplan"), HF_HUB_OFFLINE: "1" };
+};
+
+describe("numbers from the command line", () => {
+  it("a repeated flag: the last one wins, never a concatenation", async () => {
+    const env = await offline();
+    const context = JSON.parse((await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "-c", "8192", "-c", "16384", "--json"], env)).stdout);
+    expect(context.options.context).toBe(16384);
+    const batch = JSON.parse((await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "-c", "8k", "-b", "4", "-b", "8", "--json"], env)).stdout);
+    expect(batch.options.batch).toBe(8);
+    const gpus = JSON.parse((await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "-c", "8k", "--gpu", "H100", "--gpus", "4", "--gpus", "2", "--json"], env)).stdout);
+    expect(gpus.serving.gpus).toBe(2);
+  });
+
+  it("each bad value says what is wrong with it, with exit code 2", async () => {
+    const env = await offline();
+    const cases: [string[], RegExp][] = [
+      [["-c", "99999999999999999999"], /^vramplan: --context 99999999999999999999 is too large: vramplan plans up to 1,073,741,824 tokens$/m],
+      [["-b", "-1"], /^vramplan: --batch must be a whole number of sequences such as 4, got "-1"$/m],
+      [["--gpus", "abc"], /^vramplan: --gpus must be a whole number of GPUs such as 4, got "abc"$/m],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", ...flags], env);
+      expect(result.code).toBe(EXIT_CODES.usage);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+
+  it("a plan whose bytes would pass 2^53 is refused, not rounded", async () => {
+    const env = await offline();
+    // 1,000,000 × 1,000,000,000 tokens × 57,344 B per token = 5.7e19 B > 2^53 ≈ 9.0e15.
+    const result = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "-c", "1000000000", "-b", "1000000"], env);
+    expect(result.code).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toMatch(/need more than 2\^53 bytes of KV cache .* plan a shorter context or fewer sequences/);
+    // A billion tokens of one sequence, 57,344,000,000,000 B, is below 2^53 and exact.
+    const exact = JSON.parse((await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "-c", "1000000000", "--json"], env)).stdout);
+    expect(exact.kvCache.bytes).toBe(57_344_000_000_000);
+  });
+});
+
+describe("a config field that is present but invalid says so, with its value", () => {
+  const cases: [string, unknown, RegExp][] = [
+    ["hidden_size", -4096, /config\.json has hidden_size = -4096, which is not a positive whole number/],
+    ["hidden_size", "4096", /config\.json has hidden_size = "4096", which is not a positive whole number/],
+    ["num_attention_heads", 0, /config\.json has num_attention_heads = 0, which is not a positive whole number/],
+  ];
+  for (const [field, value, message] of cases) {
+    it(`${field}: ${JSON.stringify(value)}`, async () => {
+      const builtin = await loadBuiltinModel("Qwen/Qwen2.5-7B");
+      const config = { ...builtin!.config, [field]: value };
+      const loaded = { id: "acme/broken", revision: "main", commit: undefined, configSource: "builtin" as const, config, manifest: undefined, manifestSource: undefined, notes: [] };
+      const error = (() => {
+        try {
+          planLoadedModel(loaded, { context: 4096 });
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(isVramplanError(error) && error.code).toBe("unsupported");
+      expect((error as Error).message).toMatch(message);
+    });
+  }
+});
+
+describe("a messages file", () => {
+  it("a message without content is a malformed file naming the entry (only an assistant turn with tool_calls may omit it)", async () => {
+    expect(() => parseConversation('[{"role": "system", "content": "hi"}, {"role": "user"}]', "chat.json")).toThrow(/chat\.json.*messages\[1\]\.content is missing: a user message needs content/);
+    expect(parseConversation('[{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [{"id": "1"}]}]', "chat.json").messages).toHaveLength(2);
+    const env = await offline();
+    const file = join(root as string, "chat.json");
+    await writeFile(file, '[{"role": "user"}]');
+    const result = await runCliCaptured(["tokens", "Qwen/Qwen2.5-7B-Instruct-AWQ", "--messages", file], env);
+    expect(result.code).toBe(EXIT_CODES.malformed);
+    expect(result.stderr).toMatch(/messages\[0\]\.content is missing/);
+  });
+});
+
+describe("--version", () => {
+  it("is the package's version from any working directory", async () => {
+    const bin = fileURLToPath(new URL("../../bin/vramplan.js", import.meta.url));
+    const elsewhere = await mkdtemp(join(tmpdir(), "vramplan-cwd-"));
+    root = elsewhere;
+    const output = await new Promise<string>((resolve) => execFile(process.execPath, [bin, "--version"], { cwd: elsewhere }, (_error, stdout) => resolve(stdout)));
+    expect(output.trim()).toBe("0.1.0");
+  });
+});
+
+describe("batch output keeps the warnings", () => {
+  it("gpt2 at 8k in CSV: the context-beyond-maximum warning is in its row", async () => {
+    const env = await offline();
+    const result = await runCliCaptured(["batch", "-", "-c", "8k", "--format", "csv"], env, { stdin: "openai-community/gpt2\n" });
+    const [header, row] = result.stdout.trim().split("\n");
+    const warnings = header!.split(",").indexOf("warnings");
+    expect(warnings).toBeGreaterThan(0);
+    expect(row).toMatch(/context 8,192 exceeds the model's maximum of 1,024 tokens/);
+    const table = await runCliCaptured(["batch", "-", "-c", "8k"], env, { stdin: "openai-community/gpt2\n" });
+    expect(table.stdout).toMatch(/warning: context 8,192 exceeds the model's maximum of 1,024 tokens/);
+  });
+});
