@@ -159,7 +159,9 @@ export function planServing(inputs: ServingInputs, options: ServingOptions, requ
   if (splitsHeads) {
     const refusal = tensorParallelRefusal(spec, gpus);
     if (refusal) {
-      const valid = GPU_COUNTS.filter((count) => tensorParallelRefusal(spec, count) === null).join(", ");
+      const valid = Array.from({ length: 64 }, (_, index) => index + 1)
+        .filter((count) => tensorParallelRefusal(spec, count) === null)
+        .join(", ");
       throw new UsageError(`${engine.name} refuses --gpus ${gpus} (tensor parallel): ${refusal} Use ${valid}`);
     }
   }
