@@ -9,6 +9,10 @@ export interface BatchRow {
   line: number;
   input: string;
   plan: Plan | null;
+  /** Where the model came from: the Hub, the HF cache, or vramplan's built-in set. */
+  source: LoadedModel["configSource"] | null;
+  /** The row names a model@revision an earlier row already named. */
+  duplicate: boolean;
   error: { code: ErrorCode | "internal"; message: string } | null;
 }
 
@@ -40,9 +44,10 @@ export async function runBatch(entries: readonly BatchEntry[], options: BatchOpt
   let next = 0;
 
   const work = async (entry: BatchEntry): Promise<BatchRow> => {
-    if (!entry.ref) return { line: entry.line, input: entry.input, plan: null, error: { code: "usage", message: entry.error ?? "invalid model id" } };
+    if (!entry.ref) return { line: entry.line, input: entry.input, plan: null, source: null, duplicate: false, error: { code: "usage", message: entry.error ?? "invalid model id" } };
     const key = `${entry.ref.id}@${entry.ref.revision}`;
     let load = loads.get(key);
+    const duplicate = load !== undefined;
     if (!load) {
       load = loadModel(entry.ref, options.hub);
       loads.set(key, load);
@@ -50,13 +55,15 @@ export async function runBatch(entries: readonly BatchEntry[], options: BatchOpt
     try {
       const loaded = await load;
       const plan = options.plan ? planLoadedModel(loaded, options.plan, options.serving) : null;
-      return { line: entry.line, input: entry.input, plan, error: null };
+      return { line: entry.line, input: entry.input, plan, source: loaded.configSource, duplicate, error: null };
     } catch (error) {
       options.hub.debug?.(error instanceof Error ? (error.stack ?? error.message) : String(error));
       return {
         line: entry.line,
         input: entry.input,
         plan: null,
+        source: null,
+        duplicate,
         error: isVramplanError(error) ? { code: error.code, message: error.message } : { code: "internal", message: error instanceof Error ? error.message : String(error) },
       };
     }

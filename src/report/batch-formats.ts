@@ -45,7 +45,7 @@ export function renderBatch(rows: readonly BatchRow[], format: BatchFormat): str
       return rows.map((row) => JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", plan: row.plan })).join("\n") + (rows.length ? "\n" : "");
     case "csv": {
       const table = rows.map(columns);
-      const header = Object.keys(columns({ line: 0, input: "", plan: null, error: null }));
+      const header = Object.keys(columns({ line: 0, input: "", plan: null, source: null, duplicate: false, error: null }));
       return [header.join(","), ...table.map((record) => header.map((key) => csvCell(record[key] ?? null)).join(","))].join("\n") + "\n";
     }
     case "markdown": {

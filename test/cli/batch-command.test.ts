@@ -110,13 +110,25 @@ describe("vramplan batch and cache against a Hub over HTTP", () => {
     expect(offline.stdout).toContain(`,${commitFor("meta-llama/Llama-3.1-8B")},`);
   });
 
+  it("cache prefetch with the Hub out of reach caches nothing and says so: a built-in copy is not a fetch", async () => {
+    const unreachable = await startHttpHub(new MockHub());
+    const endpoint = unreachable.endpoint;
+    await unreachable.close();
+    const env = await cacheEnv({ HF_ENDPOINT: endpoint, HF_HUB_DOWNLOAD_TIMEOUT: "2" });
+    const prefetch = await runCliCaptured(["cache", "prefetch", "Qwen/Qwen2.5-7B"], env);
+    expect(prefetch.code).toBe(EXIT_CODES.partialFailure);
+    expect(prefetch.stdout).toMatch(/^fetched 0, failed 1 of 1 model: caches /);
+    expect(prefetch.stderr).toMatch(/^vramplan: Qwen\/Qwen2\.5-7B: the Hub could not be reached, so nothing was fetched or cached/m);
+    expect(await readdir(settings.hfCacheDir).catch(() => [])).toEqual([]);
+  });
+
   it("cache prefetch fills both caches; cache ls lists each revision with its refs and tensor count", async () => {
     const env = await cacheEnv({ HF_ENDPOINT: server.endpoint });
     const file = join(settings.root, "ids.txt");
     await writeFile(file, "meta-llama/Llama-3.2-1B\n");
-    const prefetch = await runCliCaptured(["cache", "prefetch", "Qwen/Qwen2.5-0.5B", file, "acme/missing"], env);
+    const prefetch = await runCliCaptured(["cache", "prefetch", "Qwen/Qwen2.5-0.5B", file, "acme/missing", "Qwen/Qwen2.5-0.5B"], env);
     expect(prefetch.code).toBe(EXIT_CODES.partialFailure);
-    expect(prefetch.stdout).toBe(`cached 2 of 3 models in ${settings.hfCacheDir} and ${settings.cacheDir}\n`);
+    expect(prefetch.stdout).toBe(`fetched 2, failed 1 of 3 models (1 repeated id skipped): caches ${settings.hfCacheDir} and ${settings.cacheDir}\n`);
     expect(prefetch.stderr).toMatch(/^vramplan: acme\/missing: .*not found/m);
 
     const listed = await runCliCaptured(["cache", "ls", "--json"], env);

@@ -51,9 +51,19 @@ export const cacheCommand = {
         const bar = io.isTTY ? progressBar(io.stderr) : undefined;
         const rows = await runBatch(entries, { hub: settings, concurrency: args.concurrency, ...(bar && { onProgress: bar.update }) });
         bar?.finish();
-        const failed = rows.filter((row) => row.error);
-        for (const row of failed) io.stderr(`vramplan: ${row.input}: ${row.error?.message}\n`);
-        io.stdout(`cached ${rows.length - failed.length} of ${rows.length} models in ${settings.hfCacheDir} and ${settings.cacheDir}\n`);
+        // Say what happened to each distinct model: a copy from the built-in set was not fetched and
+        // caches nothing, so it counts as a failure, not as cached.
+        const distinct = rows.filter((row) => !row.duplicate);
+        const fetched = distinct.filter((row) => !row.error && row.source === "hub");
+        const alreadyCached = distinct.filter((row) => !row.error && row.source === "hf-cache");
+        const failed = distinct.filter((row) => row.error || row.source === "builtin");
+        for (const row of failed) {
+          const why = row.error?.message ?? "the Hub could not be reached, so nothing was fetched or cached (vramplan's built-in copy is all it has)";
+          io.stderr(`vramplan: ${row.input}: ${why}\n`);
+        }
+        const duplicates = rows.length - distinct.length;
+        const parts = [`fetched ${fetched.length}`, ...(alreadyCached.length > 0 ? [`already cached ${alreadyCached.length} (the Hub was not reached to check them)`] : []), `failed ${failed.length}`];
+        io.stdout(`${parts.join(", ")} of ${distinct.length} model${distinct.length === 1 ? "" : "s"}${duplicates > 0 ? ` (${duplicates} repeated id${duplicates === 1 ? "" : "s"} skipped)` : ""}: caches ${settings.hfCacheDir} and ${settings.cacheDir}\n`);
         if (failed.length > 0) process.exitCode = EXIT_CODES.partialFailure;
         return;
       }
