@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { builtinIdFor } from "../hub/builtin.js";
 import { join } from "node:path";
 import { OfflineNotCachedError, UnsupportedModelError, UsageError } from "../errors.js";
 import { readCachedCommit, writeCachedRef } from "../hub/hf-cache.js";
@@ -116,7 +117,7 @@ async function loadOffline(ref: ModelRef, settings: HubSettings, file: string | 
 }
 
 export async function loadBuiltinGguf(id: string): Promise<GgufRepoListing | undefined> {
-  const path = join(BUILTIN_ROOT, ...id.split("/"), "gguf.json");
+  const path = join(BUILTIN_ROOT, ...(await builtinIdFor(id)).split("/"), "gguf.json");
   let text: string;
   try {
     text = await readFile(path, "utf8");

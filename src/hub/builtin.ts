@@ -19,7 +19,7 @@ export interface BuiltinModel {
 }
 
 export async function loadBuiltinModel(id: string): Promise<BuiltinModel | undefined> {
-  const dir = join(BUILTIN_ROOT, ...id.split("/"));
+  const dir = join(BUILTIN_ROOT, ...(await builtinIdFor(id)).split("/"));
   let configText: string;
   try {
     configText = await readFile(join(dir, "config.json"), "utf8");
@@ -33,13 +33,32 @@ export async function loadBuiltinModel(id: string): Promise<BuiltinModel | undef
   };
 }
 
+/** The built-in set's spelling of an id: the Hub finds repos whatever the case, so does this. */
+export async function builtinIdFor(id: string): Promise<string> {
+  const lower = id.toLowerCase();
+  return (await listBuiltinIds()).find((candidate) => candidate.toLowerCase() === lower) ?? id;
+}
+
+let builtinIds: Promise<string[]> | undefined;
+function listBuiltinIds(): Promise<string[]> {
+  builtinIds ??= (async () => {
+    const ids: string[] = [];
+    for (const org of await readdir(BUILTIN_ROOT, { withFileTypes: true })) {
+      if (!org.isDirectory()) continue;
+      for (const name of await readdir(join(BUILTIN_ROOT, org.name), { withFileTypes: true })) if (name.isDirectory()) ids.push(`${org.name}/${name.name}`);
+    }
+    return ids;
+  })();
+  return builtinIds;
+}
+
 /**
  * Another file of a built-in model (tokenizer.json, tokenizer_config.json), or undefined. Large
  * ones are shipped gzipped (`tokenizer.json.gz`) and inflated here.
  */
 export async function loadBuiltinFile(id: string, path: string): Promise<Uint8Array | undefined> {
   if (path.includes("..") || path.startsWith("/")) return undefined;
-  const file = join(BUILTIN_ROOT, ...id.split("/"), ...path.split("/"));
+  const file = join(BUILTIN_ROOT, ...(await builtinIdFor(id)).split("/"), ...path.split("/"));
   try {
     return new Uint8Array(await readFile(file));
   } catch {
@@ -56,12 +75,9 @@ export async function loadBuiltinFile(id: string, path: string): Promise<Uint8Ar
 /** The built-in checkpoints (config.json and, for most, a manifest). */
 export async function listBuiltinModels(): Promise<string[]> {
   const ids: string[] = [];
-  for (const org of await readdir(BUILTIN_ROOT, { withFileTypes: true })) {
-    if (!org.isDirectory()) continue;
-    for (const name of await readdir(join(BUILTIN_ROOT, org.name), { withFileTypes: true })) {
-      // Checkpoints only: a GGUF repo (gguf.json, no config.json) is planned by src/gguf/.
-      if (name.isDirectory() && (await readdir(join(BUILTIN_ROOT, org.name, name.name))).includes("config.json")) ids.push(`${org.name}/${name.name}`);
-    }
+  for (const id of await listBuiltinIds()) {
+    // Checkpoints only: a GGUF repo (gguf.json, no config.json) is planned by src/gguf/.
+    if ((await readdir(join(BUILTIN_ROOT, ...id.split("/")))).includes("config.json")) ids.push(id);
   }
   return ids.sort();
 }

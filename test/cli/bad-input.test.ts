@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,5 +114,46 @@ describe("batch output keeps the warnings", () => {
     expect(row).toMatch(/context 8,192 exceeds the model's maximum of 1,024 tokens/);
     const table = await runCliCaptured(["batch", "-", "-c", "8k"], env, { stdin: "openai-community/gpt2\n" });
     expect(table.stdout).toMatch(/warning: context 8,192 exceeds the model's maximum of 1,024 tokens/);
+  });
+});
+
+describe("batch --out", () => {
+  it("a directory, a missing directory or an unwritable path is a usage error before any model is planned; the extension picks the format", async () => {
+    const env = await offline();
+    const dir = root as string;
+    const cases: [string, RegExp][] = [
+      [dir, /--out .* is a directory: name a file in it/],
+      [join(dir, "missing", "plans.csv"), /the directory .*missing does not exist; create it first/],
+      ["/proc/vramplan-test.csv", /cannot write --out \/proc\/vramplan-test\.csv: E[A-Z]+; name a writable file/],
+    ];
+    for (const [out, message] of cases) {
+      const result = await runCliCaptured(["batch", "-", "-c", "8k", "--out", out], env, { stdin: "Qwen/Qwen2.5-7B\n" });
+      expect(result.code).toBe(EXIT_CODES.usage);
+      expect(result.stderr).toMatch(message);
+    }
+    const csv = join(dir, "plans.csv");
+    expect((await runCliCaptured(["batch", "-", "-c", "8k", "--out", csv], env, { stdin: "Qwen/Qwen2.5-7B\n" })).code).toBe(0);
+    expect((await readFile(csv, "utf8")).split("\n")[0]).toMatch(/^model,status,commit,/);
+  });
+});
+
+describe("the environment", () => {
+  it("HF_ENDPOINT that is not an http(s) URL is one usage error", async () => {
+    const env = await offline();
+    for (const [endpoint, message] of [
+      ["notaurl", /HF_ENDPOINT "notaurl" is not a URL/],
+      ["ftp://x", /HF_ENDPOINT "ftp:\/\/x" is not an http\(s\) URL \(ftp\)/],
+    ] as const) {
+      const result = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B"], { ...env, HF_ENDPOINT: endpoint });
+      expect(result.code).toBe(EXIT_CODES.usage);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+
+  it("offline, a model id in another case still finds the built-in copy, as the Hub would", async () => {
+    const env = await offline();
+    const result = await runCliCaptured(["plan", "qwen/qwen2.5-7b", "-c", "8k", "--json"], env);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).weights.bytes).toBe(15_231_233_024);
   });
 });

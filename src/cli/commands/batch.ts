@@ -1,3 +1,5 @@
+import { stat } from "node:fs/promises";
+import { dirname, extname, join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { readModelIds } from "../../batch/read-ids.js";
 import { runBatch } from "../../batch/run-batch.js";
@@ -13,7 +15,7 @@ import { cliHubSettings } from "../settings.js";
 
 interface BatchArgs extends PlanArgs {
   file: string;
-  format: BatchFormat;
+  format?: BatchFormat;
   out?: string;
   concurrency: number;
 }
@@ -24,13 +26,16 @@ export const batchCommand = {
   describe: "Plan a list of models (one id per line, - for stdin) into CSV, JSON Lines, Markdown or a table",
   builder: (yargs: Argv) =>
     withPlanOptions(yargs.positional("file", { type: "string", describe: "File of model ids (org/name[@revision]), or - for stdin", demandOption: true }))
-      .option("format", { choices: BATCH_FORMATS, default: "table" as const })
-      .option("out", { type: "string", describe: "Write to this file instead of stdout (atomically)" })
+      .option("format", { choices: BATCH_FORMATS, describe: "Output format (default: from --out's extension, .csv .jsonl .md, else table)" })
+      .option("out", { type: "string", describe: "Write to this file instead of stdout (atomically); its directory must exist" })
       .option("concurrency", { type: "number", default: 8, describe: "Models fetched at once, over one connection pool" })
       .example("$0 batch models.txt -c 8k --format csv --out plans.csv", "a CSV of every model at 8k tokens")
       .example("cat ids.txt | $0 batch - --gpu H100 --format markdown", "which of them fit an H100"),
   run: async (args: BatchArgs, io: CliIo) => {
     if (!Number.isSafeInteger(args.concurrency) || args.concurrency < 1) throw new UsageError(`--concurrency must be a positive whole number, got ${args.concurrency}`);
+    // Checked before any model is planned: a bad path should not cost a whole run.
+    if (args.out !== undefined) await checkOutPath(args.out);
+    const format = args.format ?? formatFromExtension(args.out);
     const text = args.file === STDIN_ARG ? await readStdinOf(io) : await readInputFile(args.file);
     const entries = readModelIds(text, args.revision);
     if (entries.length === 0) throw new UsageError(`${args.file === STDIN_ARG ? "stdin" : args.file} names no model: one org/name per line`);
@@ -39,9 +44,14 @@ export const batchCommand = {
     const bar = io.isTTY ? progressBar(io.stderr) : undefined;
     const rows = await runBatch(entries, { plan: options, serving, hub: cliHubSettings(io, args), concurrency: args.concurrency, ...(bar && { onProgress: bar.update }) });
     bar?.finish();
-    const output = renderBatch(rows, args.format);
-    if (args.out) await writeFileAtomic(args.out, output);
-    else io.stdout(output);
+    const output = renderBatch(rows, format);
+    if (args.out) {
+      try {
+        await writeFileAtomic(args.out, output);
+      } catch (error) {
+        throw new UsageError(`cannot write --out ${args.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; name a writable file`);
+      }
+    } else io.stdout(output);
     const failed = rows.filter((row) => row.error).length;
     if (failed > 0) {
       io.stderr(`vramplan: ${failed} of ${rows.length} models failed (see their rows)\n`);
@@ -49,4 +59,20 @@ export const batchCommand = {
     }
   },
 } satisfies CliCommand<BatchArgs>;
+
+const EXTENSION_FORMATS: Readonly<Record<string, BatchFormat>> = { ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".md": "markdown", ".markdown": "markdown" };
+
+/** `--out plans.csv` without --format writes CSV, as the name says. */
+function formatFromExtension(out: string | undefined): BatchFormat {
+  return (out && EXTENSION_FORMATS[extname(out).toLowerCase()]) || "table";
+}
+
+/** --out names a file in an existing directory: not a directory, not a path through a file. */
+async function checkOutPath(out: string): Promise<void> {
+  const existing = await stat(out).catch(() => null);
+  if (existing?.isDirectory()) throw new UsageError(`--out ${out} is a directory: name a file in it, e.g. ${join(out, "plans.csv")}`);
+  const directory = await stat(dirname(resolve(out))).catch(() => null);
+  if (!directory) throw new UsageError(`--out ${out}: the directory ${dirname(resolve(out))} does not exist; create it first`);
+  if (!directory.isDirectory()) throw new UsageError(`--out ${out}: ${dirname(resolve(out))} is not a directory`);
+}
 
