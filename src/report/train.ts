@@ -31,7 +31,8 @@ export function renderTrainTable(report: TrainReport, options: { explain?: boole
   }
   const trainableBytes = report.modelStates.lines.filter((line) => !line.label.startsWith("frozen")).reduce((sum, line) => sum + line.bytes * (line.sharded ? o.gpus : 1), 0);
   if (report.parameters.trainable > 0 && o.zero === 0) {
-    out.push(`  = ${trimNumber(trainableBytes / report.parameters.trainable)} B per trainable parameter`);
+    // The model states of what trains, not the total above: LoRA's frozen base is not in it.
+    out.push(`  (trainable parameters' states: ${trimNumber(trainableBytes / report.parameters.trainable)} B each${report.lora ? "; the frozen base is billed apart" : ""})`);
   }
   if (report.lora) {
     out.push("", `LoRA adapters, r = ${report.lora.rank}: ${formatInt(report.lora.parameters)} parameters`);
@@ -43,7 +44,7 @@ export function renderTrainTable(report: TrainReport, options: { explain?: boole
     const fit = report.fit;
     out.push(
       "",
-      `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GiB): ${fit.fits ? "fits" : "does not fit"} · largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch} · longest seq at micro-batch ${o.microBatch}: ${formatInt(fit.longestSeq)}`,
+      `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GB, ${formatGiB(fit.capacityBytes)} GiB as CUDA reports it): ${fit.fits ? "fits" : "does not fit"} · largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch > 0 ? fit.largestMicroBatch : "— (not even 1)"} · longest seq at micro-batch ${o.microBatch}: ${fit.longestSeq > 0 ? formatInt(fit.longestSeq) : "— (none fits)"}`,
       `fewest ${fit.gpu.name}s for this run: ${fit.smallestGpuCount === null ? "more than 64" : fit.smallestGpuCount}${fit.smallestGpuCount !== null && fit.smallestGpuCount > 1 ? ` with ZeRO ${fit.smallestGpuCountZero}${o.zero === 0 ? " (ZeRO 0 replicates every state, so it cannot use more GPUs)" : ""}` : ""}`,
     );
   }

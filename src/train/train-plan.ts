@@ -50,6 +50,8 @@ export interface TrainPlan {
 
 export interface TrainFit {
   gpu: Gpu;
+  /** The GPU's memory as CUDA reports it, which the fit is checked against. */
+  capacityBytes: number;
   fits: boolean;
   /** The largest micro-batch at the chosen sequence length; 0 if even one does not fit. */
   largestMicroBatch: number;
@@ -223,6 +225,7 @@ function fitSearch(input: TrainInput, options: TrainOptions, gpu: Gpu): TrainFit
   const counts = [1, 2, 4, 8, 16, 32, 64];
   return {
     gpu,
+    capacityBytes: capacity,
     fits: fitsWith({}),
     largestMicroBatch: largest((microBatch) => fitsWith({ microBatch }), 4096),
     longestSeq: largest((seq) => fitsWith({ seq }), maxSeq),
