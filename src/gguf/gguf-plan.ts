@@ -3,7 +3,7 @@ import { estimateKvCache } from "../estimate/kv-cache.js";
 import { KV_FORMATS, type KvFormatName } from "../model/dtypes.js";
 import { deriveModelSpec } from "../model/derive.js";
 import type { ModelSpec } from "../model/spec.js";
-import { parseEngine, type LlamaCppRelease } from "../serve/engine-release.js";
+import { describeEngine, parseEngine, type LlamaCppRelease } from "../serve/engine-release.js";
 import type { Gpu } from "../serve/gpu-catalog.js";
 import { deviceMemory, type DeviceMemory } from "../serve/gpu-memory.js";
 import { LLAMA_CPP_CONTEXT_BYTES } from "../serve/llamacpp-account.js";
@@ -214,7 +214,7 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}, file
       gpu: options.gpu ? { name: options.gpu.name, memoryGiB: options.gpu.memoryGiB, bytes: device?.bytes ?? options.gpu.bytes } : null,
       gpus,
       ramBytes: options.ramBytes ?? null,
-      engine: `llama.cpp ${release.version}+${engine.requested && engine.requested !== release.version ? ` (asked for ${engine.requested})` : ""}`,
+      engine: describeEngine(engine),
       ubatch,
       flashAttention,
     },

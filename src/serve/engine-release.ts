@@ -182,9 +182,14 @@ function compareKeys(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
-/** "vllm 0.11 profile (asked for 0.13)" / "vllm 0.25 profile (current)". */
+/** A version asked for that is planned with an older profile (vllm@0.13 with the 0.11 one). */
+export function plannedWithOlderProfile(choice: EngineChoice): boolean {
+  return choice.requested !== null && choice.requested.replace(/^v/i, "") !== choice.release.version;
+}
+
+/** "vllm 0.11+ (asked for 0.13)" / "vllm 0.25+ (newest profile)". */
 export function describeEngine(choice: EngineChoice): string {
   const base = `${choice.name} ${choice.release.version}${choice.release.engine === "llama.cpp" ? "" : "+"}`;
   if (choice.requested === null) return `${base} (newest profile)`;
-  return choice.requested.replace(/^v/i, "") === choice.release.version ? base : `${base} (asked for ${choice.requested})`;
+  return plannedWithOlderProfile(choice) ? `${base} (asked for ${choice.requested})` : base;
 }

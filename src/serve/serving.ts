@@ -8,7 +8,7 @@ import type { TensorManifest } from "../model/manifest.js";
 import type { KvFormatName } from "../model/dtypes.js";
 import type { ModelSpec } from "../model/spec.js";
 import type { AccountingInput, EngineAccount, EngineKnobs, MemoryTerm } from "./accounting.js";
-import { describeEngine, parseEngine, type EngineChoice, type EngineName } from "./engine-release.js";
+import { describeEngine, parseEngine, plannedWithOlderProfile, type EngineChoice, type EngineName } from "./engine-release.js";
 import type { Gpu } from "./gpu-catalog.js";
 import { deviceMemory, type DeviceMemory } from "./gpu-memory.js";
 import { accountLlamaCpp } from "./llamacpp-account.js";
@@ -183,10 +183,9 @@ export function planServing(inputs: ServingInputs, options: ServingOptions, requ
 
   const serveOn = (gpu: Gpu | null, weights: HeldWeights): SchemeServing => {
     const rankCache = new Map<number, RankWeights>();
-    const tensors = weights.tensors;
     const byRank = (tp: number) => {
       let cached = rankCache.get(tp);
-      if (!cached) rankCache.set(tp, (cached = rankWeights(spec, tensors, splitsHeads ? tp : 1, inputs.computeBytes)));
+      if (!cached) rankCache.set(tp, (cached = rankWeights(spec, weights.tensors, splitsHeads ? tp : 1, inputs.computeBytes)));
       return cached;
     };
     const device = gpu ? deviceMemory(gpu, options.gpuMemoryBytes) : notionalDevice();
@@ -241,7 +240,7 @@ export function planServing(inputs: ServingInputs, options: ServingOptions, requ
     });
   }
   const notes: string[] = [];
-  if (engine.requested !== null && engine.requested.replace(/^v/i, "") !== engine.release.version) {
+  if (plannedWithOlderProfile(engine)) {
     notes.push(`${engine.name} ${engine.requested} is planned with the ${engine.release.version} profile, the newest vramplan models at or below it`);
   }
   const device = gpu ? deviceMemory(gpu, options.gpuMemoryBytes) : null;

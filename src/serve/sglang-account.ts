@@ -83,6 +83,6 @@ export function accountSglang(input: AccountingInput, tp: number): EngineAccount
     refusal,
     totalPerGpu: weights.bytes + perRequest * input.batch + activation + MEMORY_IN_USE_AT_START,
     terms,
-    notes: [...weights.notes, ...(kvSplitNote(spec, tp) ? [kvSplitNote(spec, tp) as string] : []), "the (1 − mem_fraction_static) share is left for activations and CUDA graphs; SGLang measures neither before sizing the pool"],
+    notes: [...weights.notes, ...[kvSplitNote(spec, tp)].filter((note): note is string => note !== null), "the (1 − mem_fraction_static) share is left for activations and CUDA graphs; SGLang measures neither before sizing the pool"],
   };
 }
