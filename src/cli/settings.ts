@@ -15,6 +15,7 @@ export function cliHubSettings(io: CliIo, flags: { offline?: boolean | undefined
     ...settings,
     offline: settings.offline || flags.offline === true,
     debug: flags.debug ? (message: string) => io.stderr(scrubToken(`debug: ${message}\n`, settings.token)) : undefined,
+    notice: (message: string) => io.stderr(scrubToken(`vramplan: ${message}\n`, settings.token)),
   };
 }
 

@@ -41,13 +41,37 @@ const BACKOFF_BASE_MS = 300;
 const BACKOFF_CAP_MS = 8_000;
 /** A server asking for a longer pause than this is treated as a refusal, not waited out. */
 export const MAX_RETRY_AFTER_MS = 60_000;
+/** All the waiting one request may do between its attempts; past it the Hub counts as unavailable. */
+export const MAX_TOTAL_WAIT_MS = 60_000;
 const MAX_REDIRECTS = 5;
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 /** Failures that mean the Hub cannot be reached at all: retrying would only delay the fallback. */
 const UNREACHABLE_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN"]);
 
+/**
+ * The Hub cannot serve us now: it could not be reached, did not answer within the timeout, or kept
+ * failing through every retry. The loader falls back to the caches and the built-in set on it.
+ */
 export class UnreachableError extends NetworkError {
   override readonly name: string = "UnreachableError";
+  /** A few words for the fallback note: "the Hub did not answer within 15 s". */
+  readonly reason: string;
+  /** No connection at all (DNS, refused), as opposed to a Hub that answered too slowly or with errors. */
+  readonly refused: boolean;
+  constructor(message: string, reason: string, options?: { cause?: unknown; refused?: boolean }) {
+    super(message, options);
+    this.reason = reason;
+    this.refused = options?.refused ?? false;
+  }
+}
+
+/** Transport failures that are a timeout: a hanging Hub is not retried, it is fallen back from. */
+const TIMEOUT_CODES = new Set(["TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
+
+/** Whether an error (from the transport or from reading a body) is a request timing out. */
+export function isTimeout(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && TIMEOUT_CODES.has(code);
 }
 
 /** Shared by all requests of one client: nobody sends before `notBefore`. */
@@ -76,6 +100,7 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
 
   async function attempt(url: URL, init: RequestInit, headers: Headers): Promise<Response> {
     const send = await getTransport();
+    let waited = 0;
     for (let attemptNumber = 1; ; attemptNumber++) {
       await gate.wait(sleep);
       let response: Response;
@@ -84,31 +109,42 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
       } catch (error) {
         const code = errorCode(error);
         if (code && UNREACHABLE_CODES.has(code)) {
-          throw new UnreachableError(`cannot reach ${url.origin} (${code}): check the connection, HF_ENDPOINT or HTTPS_PROXY, or run with --offline`, { cause: error });
+          throw new UnreachableError(`cannot reach ${url.origin} (${code}): check the connection, HF_ENDPOINT or HTTPS_PROXY, or run with --offline`, `cannot reach ${url.origin}`, { cause: error, refused: true });
         }
         if (init.signal?.aborted) throw error;
+        if (isTimeout(error)) {
+          // A Hub that hangs will most likely hang again: one timeout, then the caches.
+          const seconds = Math.round(timeoutMs / 1000);
+          throw new UnreachableError(`${url.origin} did not answer within ${seconds} s (HF_HUB_DOWNLOAD_TIMEOUT): the Hub is slow or the connection unstable; try again later, or run with --offline`, `${url.origin} did not answer within ${seconds} s`, { cause: error });
+        }
         if (attemptNumber >= maxAttempts) {
-          throw new NetworkError(`request to ${redact(url)} failed ${maxAttempts} times (${code ?? describe(error)}): the Hub is slow or the connection unstable; try again later`, { cause: error });
+          throw new UnreachableError(`request to ${redact(url)} failed ${maxAttempts} times (${code ?? describe(error)}): the Hub is slow or the connection unstable; try again later`, `requests to ${url.origin} kept failing`, { cause: error });
         }
         const delayMs = backoff(attemptNumber, random);
         settings.onRetry?.({ url: redact(url), attempt: attemptNumber, delayMs, reason: code ?? describe(error) });
         await sleep(delayMs);
+        waited += delayMs;
         continue;
       }
       if (!RETRYABLE_STATUS.has(response.status)) return response;
 
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       discardBody(response);
+      const status = `HTTP ${response.status}`;
       if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
-        throw new NetworkError(`the Hub asked to wait ${Math.ceil(retryAfterMs / 1000)} s before retrying (HTTP ${response.status}): try again later`);
+        throw new UnreachableError(`the Hub asked to wait ${Math.ceil(retryAfterMs / 1000)} s before retrying (${status}): try again later`, `${url.origin} asked to wait ${Math.ceil(retryAfterMs / 1000)} s (${status})`);
       }
       if (attemptNumber >= maxAttempts) {
-        throw new NetworkError(`the Hub answered HTTP ${response.status} to ${maxAttempts} attempts for ${redact(url)}: try again later`);
+        throw new UnreachableError(`the Hub answered ${status} to ${maxAttempts} attempts for ${redact(url)}: try again later`, `${url.origin} answered ${status} ${maxAttempts} times`);
       }
       const delayMs = Math.max(retryAfterMs ?? 0, backoff(attemptNumber, random));
+      if (waited + delayMs > MAX_TOTAL_WAIT_MS) {
+        throw new UnreachableError(`the Hub kept asking to wait (${status}, ${Math.round((waited + delayMs) / 1000)} s in all for ${redact(url)}): try again later`, `${url.origin} kept asking to wait (${status})`);
+      }
       if (retryAfterMs !== undefined) gate.pushBack(retryAfterMs);
-      settings.onRetry?.({ url: redact(url), attempt: attemptNumber, delayMs, reason: `HTTP ${response.status}` });
+      settings.onRetry?.({ url: redact(url), attempt: attemptNumber, delayMs, reason: status });
       await sleep(delayMs);
+      waited += delayMs;
     }
   }
 

@@ -1,4 +1,5 @@
 import { HubHttpError, isVramplanError, MalformedFileError, NetworkError, VramplanError } from "../errors.js";
+import { isTimeout, UnreachableError } from "./http.js";
 
 export interface HubErrorContext {
   id: string;
@@ -69,6 +70,10 @@ export function toVramplanError(error: unknown, context: HubErrorContext): Vramp
   if (error instanceof Error && error.name === "SafetensorParseError") {
     const match = /^Failed to parse file ([^:]+): (.*)$/.exec(error.message);
     return new MalformedFileError(`${context.id}/${match?.[1] ?? "safetensors"}`, match?.[2] ?? error.message, { cause: error });
+  }
+  if (isTimeout(error) || (error instanceof Error && error.name === "AbortError")) {
+    // A body that trickled in past the timeout: the Hub is too slow now, as for a request that hung.
+    return new UnreachableError(`${context.endpoint} stopped sending ${context.what ?? context.id} (timed out): the Hub is slow or the connection unstable; try again later, or run with --offline`, `${context.endpoint} timed out sending ${context.what ?? "a file"}`, { cause: error });
   }
   if (error instanceof Error && /malformed response|Invalid file size|Expected ETag|Expected size/i.test(error.message)) {
     return new NetworkError(`the Hub sent an unexpected answer for ${context.id} (${error.message}): check HF_ENDPOINT`, { cause: error });

@@ -49,7 +49,11 @@ export async function loadModel(ref: ModelRef, settings: HubSettings): Promise<L
     } catch (error) {
       if (!(error instanceof UnreachableError)) throw error;
       settings.debug?.(error.message);
-      return loadOffline(ref, settings, `cannot reach ${settings.endpoint}`, { announce: true });
+      return loadOffline(ref, settings, error.reason, { announce: true }).catch((fallback: unknown) => {
+        // No copy to fall back to: a Hub that answered, slowly or with errors, is a network
+        // failure (exit 5); one that could not be reached at all is "not cached" (exit 6).
+        throw fallback instanceof OfflineNotCachedError && !error.refused ? error : fallback;
+      });
     }
   }
   return loadOffline(ref, settings, "offline");

@@ -19,6 +19,8 @@ export interface HubSettings {
   transport?: typeof fetch | undefined;
   /** Diagnostics sink (the CLI's --debug); never receives the token. */
   debug?: ((message: string) => void) | undefined;
+  /** What a person should see while it happens (a long wait before a retry); never the token. */
+  notice?: ((message: string) => void) | undefined;
 }
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";

@@ -154,3 +154,47 @@ describe("batch against a faulty Hub", () => {
     for (const row of again) expect(row.plan?.weights.bytes).toBe(expectedWeightBytes(row.input));
   });
 });
+
+describe("a Hub that hangs or keeps failing: the cache or the built-in set answers, within one timeout", () => {
+  async function hubThat(fault: (request: Request, url: URL) => Promise<Response | undefined>) {
+    const misbehaving = new MockHub();
+    misbehaving.options.fault = fault;
+    const running = await startHttpHub(misbehaving);
+    const local = await tempSettings({ endpoint: running.endpoint, transport: undefined, timeoutMs: TIMEOUT_MS });
+    return { running, local };
+  }
+
+  it("accepts the connection and never answers: the built-in copy, with a note saying why", { timeout: 20_000 }, async () => {
+    const { running, local } = await hubThat(() => new Promise<Response | undefined>(() => undefined));
+    try {
+      const { loadModel } = await import("../../src/hub/load-model.js");
+      const { parseModelRef } = await import("../../src/model-id.js");
+      const started = Date.now();
+      const loaded = await loadModel(parseModelRef("Qwen/Qwen2.5-0.5B"), local);
+      // One timeout (twice the idle bound for the whole request) and no retries.
+      expect(Date.now() - started).toBeLessThan(6 * TIMEOUT_MS + 2000);
+      expect(loaded.configSource).toBe("builtin");
+      expect(loaded.notes.join("\n")).toMatch(/did not answer within .* s: planned from vramplan's built-in copy/);
+    } finally {
+      await running.close();
+      await local.cleanup();
+    }
+  });
+
+  it("answers 503 every time: the built-in copy for a model it has, a network error (exit 5) for one it has not", { timeout: 30_000 }, async () => {
+    const { running, local } = await hubThat(async () => json({ error: "unavailable" }, 503));
+    try {
+      const { loadModel } = await import("../../src/hub/load-model.js");
+      const { parseModelRef } = await import("../../src/model-id.js");
+      const loaded = await loadModel(parseModelRef("Qwen/Qwen2.5-0.5B"), local);
+      expect(loaded.configSource).toBe("builtin");
+      expect(loaded.notes.join("\n")).toMatch(/answered HTTP 503 4 times: planned from vramplan's built-in copy/);
+      const error = await loadModel(parseModelRef("acme/not-built-in"), local).catch((caught: unknown) => caught);
+      expect((error as { code?: string }).code).toBe("network");
+      expect((error as Error).message).toMatch(/answered HTTP 503 to 4 attempts/);
+    } finally {
+      await running.close();
+      await local.cleanup();
+    }
+  });
+});

@@ -69,6 +69,33 @@ describe("createHubFetch", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("a Retry-After of 59 s is waited once, announced through onRetry, and the total wait per request is bounded", async () => {
+    const { clock, sleep } = fakeTime();
+    const busy = () => new Response("", { status: 429, headers: { "Retry-After": "59" } });
+    const { calls, transport } = scripted([busy(), busy(), busy(), busy()], clock);
+    const events: number[] = [];
+    const hubFetch = createHubFetch({ endpoint: ENDPOINT, transport, sleep, now: () => clock.now, onRetry: (event) => events.push(event.delayMs) });
+    const error = await hubFetch(`${ENDPOINT}/x`).catch((caught: unknown) => caught);
+    // 59 s once; a second 59 s would pass the 60 s bound, so the Hub counts as unavailable.
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as UnreachableError).reason).toMatch(/kept asking to wait \(HTTP 429\)/);
+    expect(events).toEqual([59_000]);
+    expect(calls).toHaveLength(2);
+    expect(clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(60_000);
+  });
+
+  it("a request that times out is not retried: the Hub is unavailable, and the loader falls back", async () => {
+    const { clock, sleep } = fakeTime();
+    const timeout = Object.assign(new Error("The operation was aborted due to timeout"), { name: "TimeoutError" });
+    const { calls, transport } = scripted([timeout, new Response("never reached")], clock);
+    const hubFetch = createHubFetch({ endpoint: ENDPOINT, transport, sleep, timeoutMs: 2000 });
+    const error = await hubFetch(`${ENDPOINT}/x`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as UnreachableError).refused).toBe(false);
+    expect((error as Error).message).toMatch(/did not answer within 2 s \(HF_HUB_DOWNLOAD_TIMEOUT\)/);
+    expect(calls).toHaveLength(1);
+  });
+
   it("retries a reset connection", async () => {
     const { clock, sleep } = fakeTime();
     const reset = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNRESET" } });
