@@ -26,7 +26,8 @@ describe("readModelIds", () => {
 
 describe("runBatch", () => {
   it("never has more than `concurrency` models loading at once, and uses all of them", async () => {
-    // 12 copies of one small model under distinct ids, each config answer held 30 ms.
+    // 12 copies of one small model under distinct ids, each config answer held 150 ms: long enough
+    // that all four workers overlap even on a loaded machine.
     const base = hub.models.get("Qwen/Qwen2.5-0.5B");
     const ids = Array.from({ length: 12 }, (_, index) => `bench/model-${index}`);
     for (const id of ids) hub.setModel(id, { ...base });
@@ -36,7 +37,7 @@ describe("runBatch", () => {
       if (!url.pathname.endsWith("/config.json")) return undefined;
       inFlight += 1;
       peak = Math.max(peak, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await new Promise((resolve) => setTimeout(resolve, 150));
       inFlight -= 1;
       return undefined;
     };
