@@ -41,6 +41,8 @@ const BACKOFF_BASE_MS = 300;
 const BACKOFF_CAP_MS = 8_000;
 /** A server asking for a longer pause than this is treated as a refusal, not waited out. */
 export const MAX_RETRY_AFTER_MS = 60_000;
+/** Requests found unavailable in a row, with no answer between, after which the Hub is down for the run. */
+const FAILURES_BEFORE_DOWN = 3;
 /** All the waiting one request may do between its attempts; past it the Hub counts as unavailable. */
 export const MAX_TOTAL_WAIT_MS = 60_000;
 const MAX_REDIRECTS = 5;
@@ -148,7 +150,28 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
     }
   }
 
+  // Once the Hub is known down — refused outright, or unavailable several times running with no
+  // answer between — the rest of the run (a batch of thousands) treats it as down at once instead
+  // of each request paying its own timeout or retries. One slow answer does not condemn it.
+  let down: UnreachableError | undefined;
+  let failuresInARow = 0;
+
   return async function hubFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    if (down) throw down;
+    try {
+      const response = await follow(input, init);
+      failuresInARow = 0;
+      return response;
+    } catch (error) {
+      if (error instanceof UnreachableError) {
+        failuresInARow += 1;
+        if (error.refused || failuresInARow >= FAILURES_BEFORE_DOWN) down = error;
+      }
+      throw error;
+    }
+  };
+
+  async function follow(input: string | URL | Request, init: RequestInit): Promise<Response> {
     let url = new URL(input instanceof Request ? input.url : input.toString());
     let method = (init.method ?? "GET").toUpperCase();
     let body = init.body;
@@ -168,7 +191,7 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
         body = undefined;
       }
     }
-  };
+  }
 }
 
 async function undiciTransport(timeoutMs: number): Promise<typeof fetch> {

@@ -198,3 +198,32 @@ describe("a Hub that hangs or keeps failing: the cache or the built-in set answe
     }
   });
 });
+
+describe("a Hub that is down for a whole batch", () => {
+  it("once known down, the rest of the run does not wait on it: 40 ids end within a few timeouts", { timeout: 30_000 }, async () => {
+    const hanging = new MockHub();
+    let requests = 0;
+    hanging.options.fault = () => {
+      requests += 1;
+      return new Promise<Response | undefined>(() => undefined);
+    };
+    const running = await startHttpHub(hanging);
+    const local = await tempSettings({ endpoint: running.endpoint, transport: undefined, timeoutMs: TIMEOUT_MS });
+    try {
+      const junk = Array.from({ length: 38 }, (_, index) => `acme/missing-${index}`);
+      const started = Date.now();
+      const rows = await runBatch(readModelIds(["Qwen/Qwen2.5-0.5B", ...junk, "meta-llama/Llama-3.2-1B"].join("\n")), { plan: { context: 1024 }, hub: local as HubSettings, concurrency: 8 });
+      const seconds = (Date.now() - started) / 1000;
+      // Without the short-circuit: 40 ids × one 0.5 s request bound at 8 at a time ≥ 2.5 s, and
+      // every speculative read besides; with it, one round of timeouts.
+      expect(seconds).toBeLessThan(2.5);
+      expect(requests).toBeLessThanOrEqual(8 * 3);
+      expect(rows[0]?.plan?.model.configSource).toBe("builtin");
+      expect(rows.at(-1)?.plan?.model.configSource).toBe("builtin");
+      for (const row of rows.slice(1, -1)) expect(row.error?.code).toBe("network");
+    } finally {
+      await running.close();
+      await local.cleanup();
+    }
+  });
+});
