@@ -23,15 +23,27 @@ export const EXIT_CODES = {
 
 export type ErrorCode = keyof typeof EXIT_CODES;
 
+/** `{context}` in a message: an option, named as the library spells it unless a front end respells it. */
+const OPTION = /\{([a-zA-Z]+)\}/g;
+
+/** A message template with its option names spelled by `spell` (the CLI turns `context` into `--context`). */
+export function spellOptions(template: string, spell: (option: string) => string): string {
+  return template.replace(OPTION, (_match, option: string) => spell(option));
+}
+
 export class VramplanError extends Error {
   override readonly name: string = "VramplanError";
   readonly code: ErrorCode;
   readonly exitCode: number;
+  /** The message with its options as `{name}` placeholders, for front ends that name them otherwise. */
+  readonly template: string;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, template: string, options?: { cause?: unknown }) {
+    // Library callers read the options by their library names: `context`, `batch`, `kvDtype`.
+    super(spellOptions(template, (option) => `\`${option}\``), options);
     this.code = code;
     this.exitCode = EXIT_CODES[code];
+    this.template = template;
   }
 }
 
@@ -41,8 +53,8 @@ export function isVramplanError(error: unknown): error is VramplanError {
 
 export class UsageError extends VramplanError {
   override readonly name: string = "UsageError";
-  constructor(message: string) {
-    super("usage", message);
+  constructor(template: string) {
+    super("usage", template);
   }
 }
 

@@ -40,7 +40,7 @@ export function parseModelRef(input: string, revision?: string): ModelRef {
   if (!valid) throw new UsageError(`invalid model id "${id}": ${hint}`);
 
   if (revision !== undefined && inlineRevision !== undefined && revision !== inlineRevision) {
-    throw new UsageError(`two revisions for ${id}: @${inlineRevision} and --revision ${revision}; keep one`);
+    throw new UsageError(`two revisions for ${id}: @${inlineRevision} and {revision} ${revision}; keep one`);
   }
   const chosen = inlineRevision ?? revision ?? DEFAULT_REVISION;
   if (!REVISION.test(chosen) || chosen.includes("..")) {

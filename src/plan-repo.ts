@@ -40,7 +40,7 @@ export async function planRepo(modelId: string, options: RepoPlanOptions & { hub
 }
 
 async function planGguf(modelId: string, options: RepoPlanOptions, settings: HubSettings): Promise<GgufRepoPlan> {
-  if (options.prompt) throw new UsageError("--messages and --prompt-file need the repo's tokenizer files; for a GGUF repo, count with the original model's repo and pass --context");
+  if (options.prompt) throw new UsageError("{messages} and {promptFile} need the repo's tokenizer files; for a GGUF repo, count with the original model's repo and pass --context");
   const ref = parseModelRef(modelId, options.revision);
   const [{ loadGgufRepo }, { planGgufRepo }, { GGMLFileQuantizationType }] = await Promise.all([
     import("./gguf/load-gguf-repo.js"),
@@ -74,6 +74,6 @@ function ggufKvType(choice: PlanOptions["kvDtype"]): GgufKvType {
     case "q4_0":
       return choice;
     default:
-      throw new UsageError(`--kv-dtype ${choice}: llama.cpp's cache types here are fp16 (its f16 default), q8_0 and q4_0`);
+      throw new UsageError(`{kvDtype} ${choice}: llama.cpp's cache types here are fp16 (its f16 default), q8_0 and q4_0`);
   }
 }

@@ -142,7 +142,7 @@ export async function plan(modelId: string, options: PlanOptions & { hub?: Parti
 
   if (options.context !== undefined) throw new UsageError("give either a context or a prompt to size it from, not both");
   const newTokens = options.prompt.maxNewTokens ?? 0;
-  if (!Number.isSafeInteger(newTokens) || newTokens < 0) throw new UsageError(`--max-new-tokens must be a whole number, got ${newTokens}`);
+  if (!Number.isSafeInteger(newTokens) || newTokens < 0) throw new UsageError(`{maxNewTokens} must be a whole number, got ${newTokens}`);
   // The tokenizer of the commit the model was planned at.
   const { countTokensFor } = await import("./tokens/count-tokens.js");
   const counted = await countTokensFor(ref, options.prompt.input, settings, loaded.commit);
@@ -186,7 +186,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
 
   const { context, contextSource } = resolveContext(spec, options, warnings);
   const batch = options.batch ?? 1;
-  if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive whole number, got ${batch}`);
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError(`{batch} must be a positive whole number, got ${batch}`);
 
   const { kvDtype, kvDtypeSource } = resolveKvDtype(spec, options.kvDtype ?? "auto", warnings);
   if (!loaded.manifest && !spec.parametersFromConfig) {
@@ -353,15 +353,15 @@ function withCheckpointDtype(spec: ModelSpec, loaded: LoadedModel): ModelSpec {
 function resolveContext(spec: ModelSpec, options: PlanOptions, warnings: PlanWarning[]) {
   if (options.context === undefined) {
     if (spec.maxContext === undefined) {
-      throw new UsageError("config.json declares no maximum context (max_position_embeddings): pass --context N");
+      throw new UsageError("config.json declares no maximum context (max_position_embeddings): pass {context} N");
     }
     return { context: spec.maxContext, contextSource: "model maximum" as const };
   }
   const context = options.context;
-  if (!Number.isSafeInteger(context) || context < 1) throw new UsageError(`--context must be a positive whole number of tokens, got ${context}`);
+  if (!Number.isSafeInteger(context) || context < 1) throw new UsageError(`{context} must be a positive whole number of tokens, got ${context}`);
   if (spec.maxContext !== undefined && context > spec.maxContext) {
     const message = `context ${formatInt(context)} exceeds the model's maximum of ${formatInt(spec.maxContext)} tokens`;
-    if (options.strict) throw new ContextTooLongError(`${message}: lower --context, or drop --strict to plan it anyway`);
+    if (options.strict) throw new ContextTooLongError(`${message}: lower {context}, or drop {strict} to plan it anyway`);
     warnings.push({ code: "context-beyond-maximum", message: `${message}; the model was not trained for it` });
   }
   return { context, contextSource: "requested" as const };

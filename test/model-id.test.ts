@@ -13,7 +13,8 @@ describe("parseModelRef", () => {
     expect(() => parseModelRef("https://huggingface.co/Qwen/Qwen2.5-7B/tree/main")).toThrow('pass "Qwen/Qwen2.5-7B" instead');
     expect(() => parseModelRef("a/b/c")).toThrow(/invalid model id "a\/b\/c"/);
     expect(() => parseModelRef("org--x/y")).toThrow(/invalid model id/);
-    expect(() => parseModelRef("Qwen/Qwen2.5-7B@v1", "v2")).toThrow("two revisions for Qwen/Qwen2.5-7B: @v1 and --revision v2; keep one");
+    // The library names its option; the CLI spells it as the flag (test/cli/bad-input.test.ts).
+    expect(() => parseModelRef("Qwen/Qwen2.5-7B@v1", "v2")).toThrow("two revisions for Qwen/Qwen2.5-7B: @v1 and `revision` v2; keep one");
     expect(parseModelRef("Qwen/Qwen2.5-7B@v1", "v1").revision).toBe("v1");
   });
 });

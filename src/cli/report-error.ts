@@ -1,4 +1,4 @@
-import { EXIT_CODES, isVramplanError } from "../errors.js";
+import { EXIT_CODES, isVramplanError, spellOptions } from "../errors.js";
 import { scrubToken } from "./settings.js";
 
 /**
@@ -8,7 +8,7 @@ import { scrubToken } from "./settings.js";
  */
 export function reportError(error: unknown, options: { debug: boolean; token?: string | undefined; stderr: (text: string) => void }): number {
   const scrub = (text: string) => scrubToken(text, options.token);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = isVramplanError(error) ? spellOptions(error.template, cliFlag) : error instanceof Error ? error.message : String(error);
   if (isVramplanError(error)) {
     options.stderr(scrub(`vramplan: ${message}\n`));
   } else {
@@ -22,3 +22,11 @@ export function reportError(error: unknown, options: { debug: boolean; token?: s
   }
   return isVramplanError(error) ? error.exitCode : EXIT_CODES.internal;
 }
+
+/** The library's option names as this CLI's flags: `kvDtype` → `--kv-dtype`. */
+function cliFlag(option: string): string {
+  return FLAG_NAMES[option] ?? `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/** Options whose flag is not simply their name in kebab case. */
+const FLAG_NAMES: Readonly<Record<string, string>> = { memoryFraction: "--gpu-memory-utilization", gpuMemoryBytes: "--gpu-memory", microBatch: "--micro-batch" };

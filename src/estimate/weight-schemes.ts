@@ -48,7 +48,7 @@ export function parseWeightScheme(name: string, groupSize = 128): WeightScheme {
   if (lower === "fp8-channel" || lower === "fp8-dynamic") return { kind: "fp8", name: "fp8-channel" };
   if (lower === "int8" || lower === "w8a16") return { kind: "int8", name: "int8" };
   if (lower === "int4" || lower === "gptq" || lower === "awq" || lower === "w4a16") {
-    if (!Number.isSafeInteger(groupSize) || groupSize < 1) throw new UsageError(`--group-size must be a positive whole number, got ${groupSize}`);
+    if (!Number.isSafeInteger(groupSize) || groupSize < 1) throw new UsageError(`{groupSize} must be a positive whole number, got ${groupSize}`);
     return { kind: "int4", name: "int4", groupSize };
   }
   if (lower === "nf4" || lower === "qlora") return { kind: "nf4", name: "nf4" };

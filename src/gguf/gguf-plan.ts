@@ -112,7 +112,7 @@ export function planGgufRepo(repo: GgufRepo, options: GgufPlanOptions = {}, file
   const derived = ggufModelConfig(first);
   const spec: ModelSpec = deriveModelSpec(derived.config);
   const context = options.context ?? spec.maxContext;
-  if (context === undefined) throw new UsageError(`${repo.id}: the GGUF metadata has no context_length: pass --context N`);
+  if (context === undefined) throw new UsageError(`${repo.id}: the GGUF metadata has no context_length: pass {context} N`);
   const batch = options.batch ?? 1;
   const kvType = options.kvType ?? "f16";
   const gpus = options.gpus ?? 1;

@@ -149,11 +149,11 @@ export function planServing(inputs: ServingInputs, options: ServingOptions, requ
   const { spec, kv } = inputs;
   const engine: EngineChoice = parseEngine(options.engine ?? "vllm");
   const gpus = options.gpus ?? 1;
-  if (!Number.isSafeInteger(gpus) || gpus < 1) throw new UsageError(`--gpus must be a positive whole number, got ${gpus}`);
+  if (!Number.isSafeInteger(gpus) || gpus < 1) throw new UsageError(`{gpus} must be a positive whole number, got ${gpus}`);
   const fraction = options.memoryFraction;
-  if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) throw new UsageError(`--gpu-memory-utilization must be in (0, 1], got ${fraction}`);
+  if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) throw new UsageError(`{memoryFraction} must be in (0, 1], got ${fraction}`);
   if (inputs.kvFormatRequested && !ENGINE_KV_FORMATS[engine.name].includes(inputs.kvFormat)) {
-    throw new UsageError(`${engine.name} has no ${inputs.kvFormat} KV cache: it offers ${KV_FLAGS[engine.name]}; pick --kv-dtype from ${ENGINE_KV_FORMATS[engine.name].join(", ")}`);
+    throw new UsageError(`${engine.name} has no ${inputs.kvFormat} KV cache: it offers ${KV_FLAGS[engine.name]}; pick {kvDtype} from ${ENGINE_KV_FORMATS[engine.name].join(", ")}`);
   }
   const splitsHeads = engine.name === "vllm" || engine.name === "sglang";
   if (splitsHeads) {
@@ -162,7 +162,7 @@ export function planServing(inputs: ServingInputs, options: ServingOptions, requ
       const valid = Array.from({ length: 64 }, (_, index) => index + 1)
         .filter((count) => tensorParallelRefusal(spec, count) === null)
         .join(", ");
-      throw new UsageError(`${engine.name} refuses --gpus ${gpus} (tensor parallel): ${refusal} Use ${valid}`);
+      throw new UsageError(`${engine.name} refuses {gpus} ${gpus} (tensor parallel): ${refusal} Use ${valid}`);
     }
   }
 

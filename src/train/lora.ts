@@ -30,8 +30,8 @@ const FUSED_EXPERTS = new Set(["gpt_oss", "llama4_text"]);
  * `attention` the attention projections.
  */
 export function loraAdapters(spec: ModelSpec, rank: number, targets: readonly string[]): LoraAdapters {
-  if (!Number.isSafeInteger(rank) || rank < 1) throw new UsageError(`--lora-rank must be a positive whole number, got ${rank}`);
-  if (targets.length === 0) throw new UsageError("--lora-targets is empty: name modules (q_proj,v_proj), all-linear or attention");
+  if (!Number.isSafeInteger(rank) || rank < 1) throw new UsageError(`{loraRank} must be a positive whole number, got ${rank}`);
+  if (targets.length === 0) throw new UsageError("{loraTargets} is empty: name modules (q_proj,v_proj), all-linear or attention");
   const all = linearModules(spec);
   const skipped = new Set<string>();
   const chosen = all.filter((module) => {
@@ -46,7 +46,7 @@ export function loraAdapters(spec: ModelSpec, rank: number, targets: readonly st
   const unmatched = targets.filter((target) => target !== "all-linear" && target !== "attention" && !all.some((module) => matches(module, target)));
   if (unmatched.length > 0) {
     const names = [...new Set(all.map((module) => module.name))].join(", ");
-    throw new UsageError(`--lora-targets ${unmatched.join(", ")} match no module of this ${spec.family} model: its linear modules are ${names}`);
+    throw new UsageError(`{loraTargets} ${unmatched.join(", ")} match no module of this ${spec.family} model: its linear modules are ${names}`);
   }
   const byName = new Map<string, LoraModuleCount>();
   let parameters = 0;

@@ -83,6 +83,6 @@ export type ZeroStage = 0 | 1 | 2 | 3;
 
 /** ZeRO stage 1 shards optimizer states (and the fp32 master), 2 also gradients, 3 also weights. */
 export function zeroShards(stage: ZeroStage, gpus: number): { optimizer: number; gradients: number; weights: number } {
-  if (![0, 1, 2, 3].includes(stage)) throw new UsageError(`--zero must be 0, 1, 2 or 3, got ${stage}`);
+  if (![0, 1, 2, 3].includes(stage)) throw new UsageError(`{zero} must be 0, 1, 2 or 3, got ${stage}`);
   return { optimizer: stage >= 1 ? gpus : 1, gradients: stage >= 2 ? gpus : 1, weights: stage >= 3 ? gpus : 1 };
 }

@@ -138,7 +138,7 @@ function validate(options: TrainOptions): void {
   for (const [flag, value] of [["--seq", options.seq], ["--micro-batch", options.microBatch], ["--grad-accum", options.gradAccum], ["--gpus", options.gpus]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number, got ${value}`);
   }
-  if (options.method === "qlora" && options.precision === "fp32") throw new UsageError("QLoRA computes in bf16 or fp16: use --precision mixed-bf16 (or bf16)");
+  if (options.method === "qlora" && options.precision === "fp32") throw new UsageError("QLoRA computes in bf16 or fp16: use {precision} mixed-bf16 (or bf16)");
 }
 
 /** Frozen base weights: 16-bit for LoRA; for QLoRA NF4 linears plus the rest upcast to fp32. */

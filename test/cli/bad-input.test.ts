@@ -157,3 +157,17 @@ describe("the environment", () => {
     expect(JSON.parse(result.stdout).weights.bytes).toBe(15_231_233_024);
   });
 });
+
+describe("errors name options as the caller spells them", () => {
+  it("the library says `gpus`, the CLI --gpus; a refused --context is --context on the command line", async () => {
+    const { plan } = await import("../../src/plan.js");
+    const env = await offline();
+    const error = await plan("meta-llama/Llama-3.1-8B", { context: 8192, serving: { gpu: "H100", gpus: 3 }, hub: { hfCacheDir: env.HF_HUB_CACHE, cacheDir: env.VRAMPLAN_CACHE, offline: true } }).catch((caught: unknown) => caught);
+    expect((error as Error).message).toMatch(/^vllm refuses `gpus` 3 \(tensor parallel\)/);
+    const cli = await runCliCaptured(["plan", "meta-llama/Llama-3.1-8B", "-c", "8k", "--gpu", "H100", "--gpus", "3"], env);
+    expect(cli.stderr).toMatch(/^vramplan: vllm refuses --gpus 3 \(tensor parallel\)/);
+    const strict = await runCliCaptured(["plan", "openai-community/gpt2", "-c", "8k", "--strict"], env);
+    expect(strict.code).toBe(EXIT_CODES.contextTooLong);
+    expect(strict.stderr).toMatch(/lower --context, or drop --strict/);
+  });
+});

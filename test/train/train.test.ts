@@ -127,7 +127,7 @@ describe("LoRA and QLoRA", () => {
     const mixtral = deriveModelSpec(fixtureConfig("mistralai/Mixtral-8x7B-v0.1"));
     // 32 layers × 8 experts × 16 × (4,096 + 14,336) for w1 alone.
     expect(loraAdapters(mixtral, 16, ["w1"]).parameters).toBe(32 * 8 * 16 * (4096 + 14336));
-    expect(() => loraAdapters(llama, 16, ["w1"])).toThrow(/--lora-targets w1 match no module of this llama model: its linear modules are q_proj, k_proj/);
+    expect(() => loraAdapters(llama, 16, ["w1"])).toThrow(/`loraTargets` w1 match no module of this llama model: its linear modules are q_proj, k_proj/);
   });
 
   it("QLoRA: NF4 linears at ~0.516 B per parameter, the rest upcast to fp32", async () => {
