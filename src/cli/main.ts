@@ -67,11 +67,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .alias("h", "help")
     .middleware(lastFlagWins, true)
     .version(argv.includes("--version") ? packageVersion() : "")
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    // No hard wrapping: yargs would break an example command mid-token, and it could no longer be
+    // pasted; the terminal folds long lines without inserting newlines.
+    .wrap(null)
+    .example("$0 plan Qwen/Qwen2.5-7B --context 32768", "weights and KV cache of one model at 32k tokens, exact to the byte")
+    .example("$0 plan meta-llama/Llama-3.1-8B -c 16k --gpu H100 --engine vllm@0.11", "does it fit an H100 under vLLM 0.11, how many requests at once")
+    .example("$0 train Qwen/Qwen2.5-7B --method qlora --gpu 4090 --seq 2k", "QLoRA on a 24 GB card")
+    .example("$0 batch models.txt -c 8k --out plans.csv", "many models into a CSV")
     .exitProcess(false)
     .fail((message, error) => {
       // Throwing stops yargs from running the command after a parse failure.
-      throw error ?? new UsageError(`${message} (see vramplan --help)`);
+      throw error ?? new UsageError(`${plainParseMessage(message, argv)} (see vramplan ${argv[0] && !argv[0].startsWith("-") ? `${argv[0]} ` : ""}--help)`);
     });
   for (const { command, describe, builder } of commands) parser.command({ command, describe, builder } as never);
 
@@ -87,6 +93,25 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
   // A command that finished but has a verdict (a batch with failed rows) sets process.exitCode.
   return typeof process.exitCode === "number" ? process.exitCode : EXIT_CODES.ok;
+}
+
+/**
+ * yargs' parse failures in words a person acts on: a missing model id says what to pass, and an
+ * unknown flag is named once as typed (yargs lists both `bogus-flag` and `bogusFlag`).
+ */
+function plainParseMessage(message: string, argv: readonly string[]): string {
+  if (/^Not enough non-option arguments/.test(message)) {
+    const command = argv[0] ?? "";
+    return command === "batch" ? "batch needs a file of model ids, or - for stdin" : `${command} needs a model id, e.g. vramplan ${command} Qwen/Qwen2.5-7B`;
+  }
+  const unknown = /^Unknown arguments?: (.*)$/.exec(message);
+  if (unknown?.[1]) {
+    const names = unknown[1].split(", ");
+    const camel = (name: string) => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+    const typed = names.filter((name) => !names.some((other) => other !== name && camel(other) === name));
+    return `unknown option${typed.length === 1 ? "" : "s"}: ${typed.map((name) => (name.length === 1 ? `-${name}` : `--${name}`)).join(", ")}`;
+  }
+  return message;
 }
 
 /** Arguments that are lists by design: variadic positionals (`cache prefetch a b c`) and yargs' own. */

@@ -171,3 +171,26 @@ describe("errors name options as the caller spells them", () => {
     expect(strict.stderr).toMatch(/lower --context, or drop --strict/);
   });
 });
+
+describe("parse failures and help", () => {
+  it("a missing model id and an unknown flag say what to do, the flag named once as typed", async () => {
+    const env = await offline();
+    const missing = await runCliCaptured(["plan"], env);
+    expect(missing.code).toBe(EXIT_CODES.usage);
+    expect(missing.stderr).toBe("vramplan: plan needs a model id, e.g. vramplan plan Qwen/Qwen2.5-7B (see vramplan plan --help)\n");
+    const unknown = await runCliCaptured(["plan", "x/y", "--bogus-flag", "1"], env);
+    expect(unknown.stderr).toBe("vramplan: unknown option: --bogus-flag (see vramplan plan --help)\n");
+  });
+
+  it("help examples are whole lines that can be pasted, and the top level has examples", async () => {
+    // yargs writes help to the process's own stdout: run the built CLI.
+    const bin = fileURLToPath(new URL("../../bin/vramplan.js", import.meta.url));
+    const help = (args: string[]) => new Promise<string>((resolve) => execFile(process.execPath, [bin, ...args], { env: { COLUMNS: "80" } }, (_error, stdout) => resolve(stdout)));
+    const top = await help(["--help"]);
+    expect(top).toContain("Examples:");
+    expect(top).toContain("vramplan plan meta-llama/Llama-3.1-8B -c 16k --gpu H100 --engine vllm@0.11");
+    const train = await help(["train", "--help"]);
+    const example = train.split("\n").find((line) => line.includes("vramplan train") && line.includes("--lora-targets"));
+    expect(example ?? "").toContain("--lora-targets q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj");
+  });
+});

@@ -88,7 +88,7 @@ describe("bad input: one line on stderr, a documented exit code, no stack trace 
     ["an invalid id", ["plan", "not a model"], EXIT_CODES.usage, /invalid model id "not a model": expected a Hugging Face model id like Qwen\/Qwen2\.5-7B/],
     ["a URL instead of an id", ["plan", "https://huggingface.co/Qwen/Qwen2.5-7B"], EXIT_CODES.usage, /is a URL, not a model id: pass "Qwen\/Qwen2\.5-7B" instead/],
     ["a bad context", ["plan", "Qwen/Qwen2.5-7B", "-c", "lots"], EXIT_CODES.usage, /--context must be a whole number of tokens/],
-    ["an unknown option", ["plan", "Qwen/Qwen2.5-7B", "--contxt", "5"], EXIT_CODES.usage, /Unknown argument/],
+    ["an unknown option", ["plan", "Qwen/Qwen2.5-7B", "--contxt", "5"], EXIT_CODES.usage, /unknown option: --contxt/],
     ["no command", [], EXIT_CODES.usage, /name a command/],
     ["offline with nothing cached", ["plan", "acme/unknown-model"], EXIT_CODES.offlineNotCached, /^vramplan: offline and acme\/unknown-model@main is not in the Hugging Face cache/],
   ];
