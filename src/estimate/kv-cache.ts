@@ -149,3 +149,11 @@ function groupFor(cache: LayerCache, options: KvCacheOptions, stateBytesPerEleme
     }
   }
 }
+
+/**
+ * What one sequence of `context` tokens keeps in every layer together: sliding and chunked layers
+ * capped at their window, recurrent states whole. The estimate's groups at any other context.
+ */
+export function sequenceBytesAt(kv: Pick<KvCacheEstimate, "groups">, context: number): number {
+  return kv.groups.reduce((sum, group) => sum + group.layers * (group.kind === "state" ? group.bytesPerSequencePerLayer : group.bytesPerTokenPerLayer * Math.min(context, group.window ?? context)), 0);
+}

@@ -1,5 +1,5 @@
 import type { Plan } from "../plan.js";
-import type { KvCacheEstimate } from "../estimate/kv-cache.js";
+import { sequenceBytesAt } from "../estimate/kv-cache.js";
 import { formatGiB, formatInt, GIB } from "./units.js";
 
 export interface ChartSeries {
@@ -22,11 +22,6 @@ function contexts(plan: Plan): number[] {
   return [...values].sort((a, b) => a - b);
 }
 
-/** What one sequence of `context` tokens keeps, every layer together (sliding layers capped at their window). */
-function sequenceBytes(kv: KvCacheEstimate, context: number): number {
-  return kv.groups.reduce((sum, group) => sum + group.layers * (group.kind === "state" ? group.bytesPerSequencePerLayer : group.bytesPerTokenPerLayer * Math.min(context, group.window ?? context)), 0);
-}
-
 /**
  * Memory per GPU against context, one series per weight format: weights + KV + activations +
  * runtime. The engine's KV per request at the planned context is scaled along the model's own need,
@@ -36,14 +31,14 @@ export function chartSeries(plan: Plan): ChartSeries[] {
   const batch = plan.options.batch;
   if (!plan.serving) {
     // No serving plan: the model's need, weights and KV, as the main table reports it.
-    return [{ label: `${plan.model.dtype ?? "weights"} (weights + KV)`, points: contexts(plan).map((context) => ({ context, bytes: plan.weights.bytes + sequenceBytes(plan.kvCache, context) * batch })) }];
+    return [{ label: `${plan.model.dtype ?? "weights"} (weights + KV)`, points: contexts(plan).map((context) => ({ context, bytes: plan.weights.bytes + sequenceBytesAt(plan.kvCache, context) * batch })) }];
   }
-  const planned = Math.max(1, sequenceBytes(plan.kvCache, plan.options.context));
+  const planned = Math.max(1, sequenceBytesAt(plan.kvCache, plan.options.context));
   return plan.serving.schemes.map((scheme) => {
     const fixed = scheme.weightsPerGpu + (scheme.activationBytes ?? 0) + (scheme.runtimeBytes ?? 0) + (scheme.cudaGraphBytes ?? 0);
     return {
       label: scheme.scheme,
-      points: contexts(plan).map((context) => ({ context, bytes: fixed + Math.round((scheme.kvPerRequestBytes * sequenceBytes(plan.kvCache, context)) / planned) * batch })),
+      points: contexts(plan).map((context) => ({ context, bytes: fixed + Math.round((scheme.kvPerRequestBytes * sequenceBytesAt(plan.kvCache, context)) / planned) * batch })),
     };
   });
 }

@@ -1,3 +1,4 @@
+import { sequenceBytesAt } from "../estimate/kv-cache.js";
 import { formatGiB, formatInt } from "../report/units.js";
 import { GIB, type AccountingInput, type EngineAccount, type MemoryTerm } from "./accounting.js";
 
@@ -18,11 +19,7 @@ export function accountTransformers(input: AccountingInput, gpus: number): Engin
   const kept = context + newTokens;
   const weights = input.weights(1);
   const weightsPerGpu = Math.ceil((weights.bytes - weights.ropeCacheBytes) / gpus);
-  let perSequence = 0;
-  for (const group of input.kv.groups) {
-    if (group.kind === "state") perSequence += group.layers * group.bytesPerSequencePerLayer;
-    else perSequence += group.layers * group.bytesPerTokenPerLayer * Math.min(kept, group.window ?? kept);
-  }
+  const perSequence = sequenceBytesAt(input.kv, kept);
   const kvPerGpu = Math.ceil((perSequence * input.batch) / gpus);
   const logits = input.batch * spec.vocabSize * 4;
   const prefillTokens = context * input.batch;

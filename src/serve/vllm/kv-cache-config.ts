@@ -161,9 +161,8 @@ export function vllmKvConfig(input: KvConfigInput, availableBytes: number, maxMo
 }
 
 /** vLLM's estimate_max_model_len: the longest max_model_len whose single request fits `availableBytes`. */
-export function estimateMaxModelLen(input: KvConfigInput, availableBytes: number, modelMax: number): number {
-  const types = layerTypes(input);
-  const fits = (length: number) => neededBytes(types, length, input.maxNumBatchedTokens) <= availableBytes;
+export function estimateMaxModelLen(types: readonly VllmLayerType[], maxNumBatchedTokens: number, availableBytes: number, modelMax: number): number {
+  const fits = (length: number) => neededBytes(types, length, maxNumBatchedTokens) <= availableBytes;
   if (!fits(1)) return 0;
   if (fits(modelMax)) return modelMax;
   let low = 1;
