@@ -31,7 +31,7 @@ export function accountLlamaCpp(input: AccountingInput, gpus: number): EngineAcc
     fixed + kvPerGpu > total
       ? `cudaMalloc failed: out of memory — ${formatGiB(fixed + kvPerGpu)} GiB per GPU (weights ${formatGiB(weightsPerGpu)}, KV ${formatGiB(kvPerGpu)}, compute ${formatGiB(compute.bytes)}) on a ${formatGiB(total)} GiB GPU; offload fewer layers (--n-gpu-layers) or shrink -c`
       : null;
-  const perToken = input.kv.groups.reduce((sum, group) => sum + (group.kind === "state" ? 0 : group.layers * group.bytesPerTokenPerLayer), 0) / gpus;
+  const perToken = input.kv.bytesPerToken / gpus;
   const modelMax = spec.maxContext ?? context;
   const terms: MemoryTerm[] = [
     { name: "GPU memory", bytes: total, exact: device.basis !== "nominal", formula: `${formatGiB(total)} GiB (${device.source})`, source: "ggml_backend_cuda_get_device_memory" },
