@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startHttpHub } from "../test/support/http-hub.js";
 import { MockHub } from "../test/support/mock-hub.js";
 import { benchBatch } from "./batch.js";
+import { benchShards } from "./shards.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(repoRoot, "bin", "vramplan.js");
@@ -74,7 +75,11 @@ async function main(): Promise<void> {
       const verdict = label.startsWith("vramplan plan") && ratio > TARGET_RATIO ? `   (over the ${TARGET_RATIO}× target)` : "";
       console.log(`${label.padEnd(68)} ${ms.toFixed(1).padStart(7)} ms   ${ratio.toFixed(2)}×${verdict}`);
     }
-    if (process.env["BENCH_ONLY"] !== "startup") await benchBatch(repoRoot, baseline, RUNS);
+    if (process.env["BENCH_ONLY"] === "shards") return void (await benchShards(repoRoot, RUNS));
+    if (process.env["BENCH_ONLY"] !== "startup") {
+      await benchShards(repoRoot, RUNS);
+      await benchBatch(repoRoot, baseline, RUNS);
+    }
   } finally {
     await server.close();
     rmSync(root, { recursive: true, force: true });

@@ -4,7 +4,9 @@ import { NetworkError } from "../errors.js";
  * The one door to the network. Every Hub request goes through `createHubFetch`, which
  * - adds the token only to requests for the configured endpoint's origin, re-checked on every
  *   redirect hop (redirects are followed here, never by the transport);
- * - bounds every request in time;
+ * - bounds every request in time, and how many are in flight at once: a 191-shard checkpoint or
+ *   a batch is read over a few keep-alive connections, not one connection per file (a burst of
+ *   hundreds overflows a mirror's listen backlog, and each dropped connection costs a timeout);
  * - retries 429 and 5xx with exponential backoff and full jitter, honouring `Retry-After`
  *   through a gate shared by every request of the run, so one rate-limit answer slows them all;
  * - turns transport failures into a NetworkError that says whether the Hub was unreachable
@@ -18,6 +20,8 @@ export interface HttpSettings {
   timeoutMs?: number;
   /** Attempts per request, the first included. */
   maxAttempts?: number;
+  /** Requests waiting for an answer at once, and connections per origin. */
+  maxInFlight?: number;
   /** The transport; undici's fetch with a proxy-aware dispatcher unless a test injects one. */
   transport?: typeof fetch;
   /** Waiting, injectable so tests of backoff need no real time. */
@@ -37,6 +41,12 @@ export interface RetryEvent {
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_ATTEMPTS = 4;
+/**
+ * huggingface.js reads safetensors headers 20 at a time (PARALLEL_DOWNLOADS) and huggingface_hub
+ * downloads with 8 workers; range reads of a few kilobytes are latency-bound, so 16: a 191-shard
+ * checkpoint is 12 waves of round trips, over at most 16 connections.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 20;
 const BACKOFF_BASE_MS = 300;
 const BACKOFF_CAP_MS = 8_000;
 /** A server asking for a longer pause than this is treated as a refusal, not waited out. */
@@ -76,6 +86,29 @@ export function isTimeout(error: unknown): boolean {
   return code !== undefined && TIMEOUT_CODES.has(code);
 }
 
+/**
+ * At most `limit` requests waiting for their answer at once. A request's time bound starts when it
+ * gets its turn, so a long queue is not mistaken for a hanging Hub.
+ */
+class RequestSlots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      // The slot passes straight to the next request, so `active` stays the same.
+      if (next) next();
+      else this.active -= 1;
+    };
+  }
+}
+
 /** Shared by all requests of one client: nobody sends before `notBefore`. */
 class RetryGate {
   notBefore = 0;
@@ -97,8 +130,10 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
   const sleep = settings.sleep ?? realSleep;
   const random = settings.random ?? Math.random;
   const gate = new RetryGate(settings.now ?? Date.now);
+  const maxInFlight = settings.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const slots = new RequestSlots(maxInFlight);
   let transport: Promise<typeof fetch> | undefined;
-  const getTransport = () => (transport ??= settings.transport ? Promise.resolve(settings.transport) : undiciTransport(timeoutMs));
+  const getTransport = () => (transport ??= settings.transport ? Promise.resolve(settings.transport) : undiciTransport(timeoutMs, maxInFlight));
 
   async function attempt(url: URL, init: RequestInit, headers: Headers): Promise<Response> {
     const send = await getTransport();
@@ -106,9 +141,13 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
     for (let attemptNumber = 1; ; attemptNumber++) {
       await gate.wait(sleep);
       let response: Response;
+      // Held until the answer's headers arrive; its body then streams on a connection undici's
+      // own per-origin limit (the same figure) keeps bounded.
+      const release = await slots.acquire();
       try {
         response = await send(url, { ...init, headers, redirect: "manual", signal: requestSignal(init.signal, timeoutMs) });
       } catch (error) {
+        release();
         const code = errorCode(error);
         if (code && UNREACHABLE_CODES.has(code)) {
           throw new UnreachableError(`cannot reach ${url.origin} (${code}): check the connection, HF_ENDPOINT or HTTPS_PROXY, or run with --offline`, `cannot reach ${url.origin}`, { cause: error, refused: true });
@@ -128,6 +167,7 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
         waited += delayMs;
         continue;
       }
+      release();
       if (!RETRYABLE_STATUS.has(response.status)) return response;
 
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
@@ -194,10 +234,11 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
   }
 }
 
-async function undiciTransport(timeoutMs: number): Promise<typeof fetch> {
+async function undiciTransport(timeoutMs: number, connectionsPerOrigin: number): Promise<typeof fetch> {
   // Loaded on first use: offline runs never pay for it.
   const { EnvHttpProxyAgent, fetch: undiciFetch } = await import("undici");
   const dispatcher = new EnvHttpProxyAgent({
+    connections: connectionsPerOrigin,
     connect: { timeout: timeoutMs },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,

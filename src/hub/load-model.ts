@@ -133,11 +133,12 @@ async function remoteManifest(remote: RemoteContext, commit: string, prefixes: C
   if (index instanceof Error) throw index;
   if (!index) return null;
   const shards = await shardsFromIndex(remote, commit, SHARDED_INDEX, index as FetchedFile);
+  // All at once: the HTTP client keeps how many are in flight bounded.
   const files = await Promise.all(
     shards.map(async (shard) => {
-      const prefix = await fetchRange(remote, commit, shard, 0, PREFIX_BYTES - 1);
-      if (!prefix) throw new MalformedFileError(`${remote.id}/${SHARDED_INDEX}`, `names ${shard}, which the repo does not have`);
-      return headerFromPrefix(remote, commit, shard, prefix);
+      const prefix = await fetchRange(remote, commit, shard.path, 0, shard.readBytes - 1);
+      if (!prefix) throw new MalformedFileError(`${remote.id}/${SHARDED_INDEX}`, `names ${shard.path}, which the repo does not have`);
+      return headerFromPrefix(remote, commit, shard.path, prefix);
     }),
   );
   return { files };

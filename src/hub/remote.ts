@@ -17,6 +17,14 @@ export interface RemoteContext {
 
 /** Bytes read up front from a safetensors file or index: headers are rarely larger. */
 export const PREFIX_BYTES = 256 * 1024;
+/**
+ * A header entry as the safetensors writers serialise it, beyond the tensor's name:
+ * `"…":{"dtype":"F8_E4M3","shape":[…],"data_offsets":[…,…]},` is about 110 characters with four
+ * seven-digit dimensions and twelve-digit offsets; the rest is margin.
+ */
+const HEADER_ENTRY_OVERHEAD = 160;
+/** `__metadata__` ({"format":"pt"} and the like) and the 8-byte length. */
+const HEADER_FIXED_ALLOWANCE = 4096;
 /** The largest index vramplan reads (DeepSeek-V3's is ~9 MB). */
 export const MAX_INDEX_BYTES = 64_000_000;
 
@@ -109,8 +117,19 @@ export async function headerFromPrefix(context: RemoteContext, revision: string,
   return manifestFileFromHeader(path, header, dataBytes);
 }
 
-/** The shard file names of a sharded checkpoint's index, read whole from its prefix (and rest). */
-export async function shardsFromIndex(context: RemoteContext, revision: string, path: string, prefix: FetchedFile): Promise<string[]> {
+export interface ShardRead {
+  path: string;
+  /** How many of its first bytes to ask for: enough for the header the index implies. */
+  readBytes: number;
+}
+
+/**
+ * The shards of a sharded checkpoint's index, read whole from its prefix (and rest), each with
+ * the size of its first read. The index names every tensor of every shard, so the header's size
+ * is known to within the width of its numbers: a 191-shard checkpoint then costs one small range
+ * request per shard, not 256 KiB each, and a header longer than foreseen costs one more.
+ */
+export async function shardsFromIndex(context: RemoteContext, revision: string, path: string, prefix: FetchedFile): Promise<ShardRead[]> {
   const display = `${context.id}/${path}`;
   let bytes = prefix.bytes;
   if (prefix.totalSize !== undefined && bytes.byteLength < prefix.totalSize) {
@@ -126,12 +145,16 @@ export async function shardsFromIndex(context: RemoteContext, revision: string, 
   }
   const weightMap = index.weight_map;
   if (typeof weightMap !== "object" || weightMap === null) throw new MalformedFileError(display, "has no weight_map");
-  const shards = [...new Set(Object.values(weightMap as Record<string, unknown>))];
+  const foreseen = new Map<unknown, number>();
+  for (const [tensor, shard] of Object.entries(weightMap as Record<string, unknown>)) {
+    foreseen.set(shard, (foreseen.get(shard) ?? HEADER_FIXED_ALLOWANCE) + tensor.length + HEADER_ENTRY_OVERHEAD);
+  }
+  const shards = [...foreseen.keys()];
   if (shards.length === 0 || !shards.every((shard): shard is string => typeof shard === "string" && isSafeShardName(shard))) {
     throw new MalformedFileError(display, "weight_map names a shard file that is not a plain relative path");
   }
   const directory = path.slice(0, path.lastIndexOf("/") + 1);
-  return shards.map((shard) => directory + shard);
+  return shards.map((shard) => ({ path: directory + (shard as string), readBytes: Math.min(PREFIX_BYTES, foreseen.get(shard) as number) }));
 }
 
 /**

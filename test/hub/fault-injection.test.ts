@@ -8,6 +8,8 @@ import type { HubSettings } from "../../src/hub/settings.js";
 import { parseManifest } from "../../src/model/manifest.js";
 import { startHttpHub, type RunningHub } from "../support/http-hub.js";
 import { commitFor, json, MockHub, type MockModel } from "../support/mock-hub.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "../../src/hub/http.js";
+import { llamaScaleModel } from "../support/synthetic-models.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
 
 /*
@@ -221,6 +223,36 @@ describe("a Hub that is down for a whole batch", () => {
       expect(rows[0]?.plan?.model.configSource).toBe("builtin");
       expect(rows.at(-1)?.plan?.model.configSource).toBe("builtin");
       for (const row of rows.slice(1, -1)) expect(row.error?.code).toBe("network");
+    } finally {
+      await running.close();
+      await local.cleanup();
+    }
+  });
+});
+
+describe("a 191-shard checkpoint from a Hub with a short listen backlog", () => {
+  it("is read over a bounded pool of connections, one small range per shard, and planned exactly", { timeout: 60_000 }, async () => {
+    const model = llamaScaleModel();
+    const scaleHub = new MockHub({ fixturesRoot: false, models: { "meta-llama/Llama-3.1-405B": model } });
+    // A backlog of 8 with 20 ms per answer: a burst of 191 connections would overflow it.
+    const running = await startHttpHub(scaleHub, { backlog: 8, latencyMs: 20 });
+    const local = await tempSettings({ endpoint: running.endpoint, transport: undefined, timeoutMs: 5_000 });
+    try {
+      const { plan } = await import("../../src/plan.js");
+      const started = Date.now();
+      const result = await plan("meta-llama/Llama-3.1-405B", { hub: local, context: 4096 });
+      const seconds = (Date.now() - started) / 1000;
+      // The Hub's model page: 405,853,388,800 parameters, all bf16.
+      expect(result.weights.bytes).toBe(405_853_388_800 * 2);
+      const shardReads = scaleHub.log.filter((entry) => /model-\d{5}-of-00191\.safetensors$/.test(entry.url));
+      // Every shard once: no read was too short for its header, and no request timed out and was retried.
+      expect(shardReads).toHaveLength(191);
+      expect(new Set(shardReads.map((entry) => entry.url)).size).toBe(191);
+      expect(running.stats.maxOpen).toBeLessThanOrEqual(DEFAULT_MAX_IN_FLIGHT);
+      // Each header is under 1.5 KB; reads are sized from the index, not 256 KiB apiece.
+      const largestRead = Math.max(...shardReads.map((entry) => Number(/-(\d+)$/.exec(entry.range ?? "")?.[1]) + 1));
+      expect(largestRead).toBeLessThan(8 * 1024);
+      console.info(`191 shards: ${scaleHub.log.length} requests, ${running.stats.connections} connections (at most ${running.stats.maxOpen} open), ${running.stats.bytesSent} bytes, ${seconds.toFixed(2)} s`);
     } finally {
       await running.close();
       await local.cleanup();

@@ -33,6 +33,35 @@ function fakeTime() {
 const ENDPOINT = "https://hub.example";
 
 describe("createHubFetch", () => {
+  it("keeps at most maxInFlight requests waiting for an answer; the others queue, and all are answered", async () => {
+    let open = 0;
+    let most = 0;
+    const transport = (async () => {
+      open += 1;
+      most = Math.max(most, open);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      open -= 1;
+      return new Response("ok");
+    }) as typeof fetch;
+    const hubFetch = createHubFetch({ endpoint: ENDPOINT, transport, maxInFlight: 3 });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => hubFetch(`${ENDPOINT}/f${index}`).then((response) => response.text())));
+    expect(answers).toEqual(Array.from({ length: 20 }, () => "ok"));
+    expect(most).toBe(3);
+  });
+
+  it("frees a request's place when it fails, so a burst of failures cannot starve the queue", async () => {
+    let calls = 0;
+    const transport = (async () => {
+      calls += 1;
+      if (calls <= 2) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      return new Response("ok");
+    }) as typeof fetch;
+    const { sleep } = fakeTime();
+    const hubFetch = createHubFetch({ endpoint: ENDPOINT, transport, sleep, maxInFlight: 1 });
+    expect(await (await hubFetch(`${ENDPOINT}/a`)).text()).toBe("ok");
+    expect(await (await hubFetch(`${ENDPOINT}/b`)).text()).toBe("ok");
+  });
+
   it("retries 5xx with growing backoff, then gives up with a one-line network error", async () => {
     const { clock, sleep } = fakeTime();
     const { calls, transport } = scripted([503, 502, 500, 504].map((status) => new Response("", { status })), clock);

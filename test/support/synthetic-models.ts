@@ -52,12 +52,16 @@ export function deepSeekScaleModel(config: object, shardCount = 160): MockModel 
   }
   tensors.push(tensor("model.norm.weight", "BF16", [hidden]), tensor("lm_head.weight", "BF16", [c["vocab_size"] as number, hidden]));
 
-  const perShard = Math.ceil(tensors.length / shardCount);
-  const files = Array.from({ length: shardCount }, (_, index) => ({
+  return { config, files: shardTensors(tensors, shardCount) };
+}
+
+/** Tensors in order over `shardCount` files named as transformers names them. */
+function shardTensors(tensors: MockTensor[], shardCount: number): { path: string; tensors: MockTensor[] }[] {
+  const boundary = (index: number) => Math.floor((index * tensors.length) / shardCount);
+  return Array.from({ length: shardCount }, (_, index) => ({
     path: `model-${String(index + 1).padStart(5, "0")}-of-${String(shardCount).padStart(5, "0")}.safetensors`,
-    tensors: tensors.slice(index * perShard, (index + 1) * perShard),
+    tensors: tensors.slice(boundary(index), boundary(index + 1)),
   }));
-  return { config, files };
 }
 
 /** `count` distinct repos, each a copy of one of `bases` (round robin). */
@@ -65,4 +69,48 @@ export function manyModels(prefix: string, count: number, bases: readonly MockMo
   const models: Record<string, MockModel> = {};
   for (let index = 0; index < count; index++) models[`${prefix}/model-${String(index).padStart(4, "0")}`] = bases[index % bases.length] as MockModel;
   return models;
+}
+
+/**
+ * meta-llama/Llama-3.1-405B's published config.json (the fields a dense Llama's shapes follow), and
+ * its checkpoint's layout: 191 bf16 shards, untied embeddings. The shapes add up to the
+ * 405,853,388,800 parameters the Hub's model page shows for it.
+ */
+export const LLAMA_405B_CONFIG = {
+  architectures: ["LlamaForCausalLM"],
+  model_type: "llama",
+  hidden_size: 16384,
+  intermediate_size: 53248,
+  num_hidden_layers: 126,
+  num_attention_heads: 128,
+  num_key_value_heads: 8,
+  head_dim: 128,
+  vocab_size: 128256,
+  max_position_embeddings: 131072,
+  rms_norm_eps: 1e-5,
+  rope_theta: 500000,
+  rope_scaling: { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192, rope_type: "llama3" },
+  tie_word_embeddings: false,
+  torch_dtype: "bfloat16",
+};
+
+export function llamaScaleModel(config: typeof LLAMA_405B_CONFIG = LLAMA_405B_CONFIG, shardCount = 191): MockModel {
+  const { hidden_size: hidden, intermediate_size: intermediate, num_attention_heads: heads, num_key_value_heads: kvHeads, head_dim: headDim, vocab_size: vocab } = config;
+  const tensors: MockTensor[] = [tensor("model.embed_tokens.weight", "BF16", [vocab, hidden])];
+  for (let layer = 0; layer < config.num_hidden_layers; layer++) {
+    const p = `model.layers.${layer}`;
+    tensors.push(
+      tensor(`${p}.input_layernorm.weight`, "BF16", [hidden]),
+      tensor(`${p}.self_attn.q_proj.weight`, "BF16", [heads * headDim, hidden]),
+      tensor(`${p}.self_attn.k_proj.weight`, "BF16", [kvHeads * headDim, hidden]),
+      tensor(`${p}.self_attn.v_proj.weight`, "BF16", [kvHeads * headDim, hidden]),
+      tensor(`${p}.self_attn.o_proj.weight`, "BF16", [hidden, heads * headDim]),
+      tensor(`${p}.post_attention_layernorm.weight`, "BF16", [hidden]),
+      tensor(`${p}.mlp.gate_proj.weight`, "BF16", [intermediate, hidden]),
+      tensor(`${p}.mlp.up_proj.weight`, "BF16", [intermediate, hidden]),
+      tensor(`${p}.mlp.down_proj.weight`, "BF16", [hidden, intermediate]),
+    );
+  }
+  tensors.push(tensor("model.norm.weight", "BF16", [hidden]), tensor("lm_head.weight", "BF16", [vocab, hidden]));
+  return { config, files: shardTensors(tensors, shardCount) };
 }
