@@ -1,4 +1,4 @@
-import { access, lstat, mkdir, readFile, readdir, rm, symlink, copyFile } from "node:fs/promises";
+import { access, copyFile, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { isCommitHash } from "../model-id.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
@@ -50,38 +50,55 @@ export async function cachedSnapshotFile(hfCacheDir: string, id: string, commit:
 /**
  * Stores a downloaded file the way huggingface_hub does: the bytes as blobs/<etag> (written
  * atomically), and snapshots/<commit>/<path> as a relative symlink to it (a copy where symlinks
- * are not allowed). An existing blob is kept: blobs are content-addressed.
+ * are not allowed). The file was just fetched, so what the cache held under these names may be
+ * replaced: a blob whose bytes differ (corrupted on disk, edited by hand) is rewritten. The link
+ * is swapped in by a rename, so a process reading the snapshot meanwhile sees the old link or the
+ * new one, never none.
  */
 export async function writeSnapshotFile(hfCacheDir: string, id: string, commit: string, path: string, etag: string | undefined, bytes: Uint8Array): Promise<string> {
   const repo = repoFolder(hfCacheDir, id);
   // Loaded here, not at start-up: offline runs never hash.
-  const blobName = etag && /^[0-9a-zA-Z._-]+$/.test(etag) ? etag : (await import("node:crypto")).createHash("sha256").update(bytes).digest("hex");
+  const blobName = etag && /^[0-9a-zA-Z._-]+$/.test(etag) && !/^\.+$/.test(etag) ? etag : (await import("node:crypto")).createHash("sha256").update(bytes).digest("hex");
   const blob = join(repo, "blobs", blobName);
-  if (!(await exists(blob))) await writeFileAtomic(blob, bytes);
+  if (!(await holds(blob, bytes))) await writeFileAtomic(blob, bytes);
   const pointer = join(snapshotFolder(hfCacheDir, id, commit), path);
+  const target = relative(dirname(pointer), blob);
+  if (await linksTo(pointer, target)) return pointer;
   await mkdir(dirname(pointer), { recursive: true });
-  await rm(pointer, { force: true });
+  // Made next to the blob, where huggingface_hub keeps its own `.incomplete` files and where cache
+  // scanners do not list snapshot files; the link text is relative to where it will end up.
+  const temporary = `${blob}.${process.pid}.${Date.now().toString(36)}${(linkSequence++).toString(36)}.incomplete`;
   try {
-    await symlink(relative(dirname(pointer), blob), pointer);
-  } catch {
-    await copyFile(blob, pointer);
+    try {
+      await symlink(target, temporary);
+    } catch {
+      await copyFile(blob, temporary);
+    }
+    await rename(temporary, pointer);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
   }
   return pointer;
 }
+let linkSequence = 0;
 
-/** Removes a cached file and its blob (a corrupt config must not be served again). */
-export async function removeSnapshotFile(pointer: string): Promise<void> {
+/** Whether `path` is a file holding exactly these bytes. */
+async function holds(path: string, bytes: Uint8Array): Promise<boolean> {
   try {
-    const stats = await lstat(pointer);
-    if (stats.isSymbolicLink()) {
-      const { readlink } = await import("node:fs/promises");
-      const target = join(dirname(pointer), await readlink(pointer));
-      await rm(target, { force: true });
-    }
+    if ((await stat(path)).size !== bytes.byteLength) return false;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(await readFile(path));
   } catch {
-    // Already gone.
+    return false;
   }
-  await rm(pointer, { force: true });
+}
+
+async function linksTo(pointer: string, target: string): Promise<boolean> {
+  try {
+    return (await readlink(pointer)) === target;
+  } catch {
+    return false;
+  }
 }
 
 export async function listSnapshotFiles(hfCacheDir: string, id: string, commit: string): Promise<string[]> {

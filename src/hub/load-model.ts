@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { MalformedFileError, OfflineNotCachedError, isVramplanError } from "../errors.js";
+import { MalformedFileError, OfflineNotCachedError } from "../errors.js";
 import type { TensorManifest } from "../model/manifest.js";
 import type { ModelRef } from "../model-id.js";
 import { DEFAULT_REVISION, isCommitHash } from "../model-id.js";
 import type { RawConfig } from "../model/raw-config.js";
 import { loadBuiltinModel } from "./builtin.js";
-import { cachedSnapshotFile, readCachedCommit, removeSnapshotFile, writeCachedRef, writeSnapshotFile } from "./hf-cache.js";
+import { cachedSnapshotFile, readCachedCommit, writeCachedRef, writeSnapshotFile } from "./hf-cache.js";
 import { hubClient } from "./hub-client.js";
 import { UnreachableError } from "./http.js";
 import { toVramplanError, type HubErrorContext } from "./hub-errors.js";
@@ -208,14 +208,12 @@ async function localManifest(id: string, commit: string, hfCacheDir: string): Pr
   return { files: await Promise.all(shards.map((shard, i) => readLocalSafetensorsHeader(paths[i] as string, shard))) };
 }
 
-/** Reads a cached config.json; a corrupt one is removed so the next online run fetches it again. */
+/**
+ * Reads a cached config.json. One that does not parse is reported and left where it is: vramplan
+ * never writes a config it has not parsed, so a broken one was broken or written by someone else
+ * after, and is theirs to fix. The next online run replaces it with the Hub's copy.
+ */
 async function readConfigFile(path: string, displayName: string): Promise<RawConfig> {
   const text = await readFile(path, "utf8");
-  try {
-    return parseConfigText(text, displayName, "the cached file is truncated or corrupt; it has been removed, so the next online run fetches it again");
-  } catch (error) {
-    // Remove the blob too: a snapshot link re-created to the same corrupt blob would not help.
-    if (isVramplanError(error)) await removeSnapshotFile(path);
-    throw error;
-  }
+  return parseConfigText(text, displayName, "the cached file is left as it is: fix or delete it, or plan once online to replace it with the Hub's copy");
 }

@@ -1,4 +1,4 @@
-import { lstat, readFile, readlink, readdir, writeFile } from "node:fs/promises";
+import { lstat, readFile, readlink, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { http } from "msw";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -152,17 +152,30 @@ describe("cache entries that went bad", () => {
     expect(JSON.parse(await readFile(path, "utf8")).files[0].tensors).toHaveLength(tensors.length);
   });
 
-  it("a truncated config.json in the HF cache is reported offline, and removed so the next online run refetches it", async () => {
+  it("a truncated config.json in the HF cache is reported offline with its position and left as it is; the next online run replaces it", async () => {
     settings = await tempSettings();
     await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
     const configPath = join(settings.hfCacheDir, "models--Qwen--Qwen2.5-0.5B", "snapshots", commitFor("Qwen/Qwen2.5-0.5B"), "config.json");
     const target = join(configPath, "..", await readlink(configPath));
-    await writeFile(target, '{"model_type": "qwen2", "hidden_');
-    await expectError(plan("Qwen/Qwen2.5-0.5B", { hub: { ...settings, offline: true } }), "malformed", /config\.json: not valid JSON/);
-    await expect(lstat(configPath)).rejects.toMatchObject({ code: "ENOENT" });
+    const broken = '{"model_type": "qwen2", "hidden_';
+    await writeFile(target, broken);
+    await expectError(plan("Qwen/Qwen2.5-0.5B", { hub: { ...settings, offline: true } }), "malformed", /config\.json: not valid JSON .*line 1, column \d+.*left as it is/);
+    // Nothing vramplan did not write is removed: the link and the file behind it are untouched.
+    expect(await readFile(configPath, "utf8")).toBe(broken);
     const online = await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
     expect(online.model.configSource).toBe("hub");
     expect(JSON.parse(await readFile(configPath, "utf8"))).toEqual(hub.models.get("Qwen/Qwen2.5-0.5B")?.config);
+  });
+
+  it("a config.json a person put in the snapshot by hand (a plain file, valid JSON but no object) is reported and never deleted", async () => {
+    settings = await tempSettings();
+    await plan("Qwen/Qwen2.5-0.5B", { hub: settings });
+    const configPath = join(settings.hfCacheDir, "models--Qwen--Qwen2.5-0.5B", "snapshots", commitFor("Qwen/Qwen2.5-0.5B"), "config.json");
+    await rm(configPath);
+    await writeFile(configPath, "[1, 2, 3]\n");
+    await expectError(plan("Qwen/Qwen2.5-0.5B", { hub: { ...settings, offline: true } }), "malformed", /config\.json: valid JSON but not an object/);
+    await expectError(plan("Qwen/Qwen2.5-0.5B", { hub: { ...settings, offline: true } }), "malformed", /not an object/);
+    expect(await readFile(configPath, "utf8")).toBe("[1, 2, 3]\n");
   });
 
   it("two runs filling the same cache at once both succeed and leave one valid entry, no temporary files", async () => {
