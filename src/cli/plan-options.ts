@@ -5,6 +5,7 @@ import { ENGINE_NAMES } from "../serve/engine-release.js";
 import { WEIGHT_SCHEME_NAMES } from "../estimate/weight-schemes.js";
 import type { EngineKnobs } from "../serve/accounting.js";
 import { parseMemorySize, parseTokenCount } from "./parse-tokens.js";
+import { OFFLINE_OPTION, REVISION_OPTION } from "./common-options.js";
 
 /** The options `plan` and `batch` share: the request, the cache format, serving. */
 export interface PlanArgs {
@@ -35,9 +36,9 @@ export function withPlanOptions(yargs: Argv): Argv {
     .option("context", { alias: "c", type: "string", describe: "Tokens per sequence (32768, 32k); default: the model's maximum" })
     .option("batch", { alias: "b", type: "string", describe: "Concurrent sequences", default: "1" })
     .option("kv-dtype", { choices: KV_DTYPE_CHOICES, default: "auto" as const, describe: "KV cache element type; auto = the model's dtype" })
-    .option("revision", { type: "string", describe: "Branch, tag or commit (default main)" })
+    .option("revision", REVISION_OPTION)
     .option("strict", { type: "boolean", default: false, describe: "A context beyond the model's maximum is an error" })
-    .option("offline", { type: "boolean", default: false, describe: "Never touch the network (same as HF_HUB_OFFLINE=1)" })
+    .option("offline", OFFLINE_OPTION)
     .option("dtype", { type: "string", describe: `Serve the weights as: ${WEIGHT_SCHEME_NAMES.join(", ")}` })
     .option("compare", { type: "string", describe: "Several weight formats side by side, e.g. bf16,fp8,int4" })
     .option("group-size", { type: "number", describe: "GPTQ/AWQ int4 group size", default: 128 })

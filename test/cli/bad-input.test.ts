@@ -193,4 +193,24 @@ describe("parse failures and help", () => {
     const example = train.split("\n").find((line) => line.includes("vramplan train") && line.includes("--lora-targets"));
     expect(example ?? "").toContain("--lora-targets q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj");
   });
+
+  it("every option of every command says what it does", async () => {
+    const bin = fileURLToPath(new URL("../../bin/vramplan.js", import.meta.url));
+    const help = (args: string[]) => new Promise<string>((resolve) => execFile(process.execPath, [bin, ...args], { env: {} }, (_error, stdout) => resolve(stdout)));
+    const undescribed: string[] = [];
+    let options = 0;
+    for (const command of ["plan", "train", "batch", "tokens", "dtype", "gpus", "cache"]) {
+      const text = await help([command, "--help"]);
+      expect(text, command).toContain("Options:");
+      for (const line of text.split("\n")) {
+        // "  -c, --context  Tokens per sequence …  [string]": the words between the flag and its type.
+        const option = /^\s+(?:-\w, )?(--[\w-]+)\s+(.*)$/.exec(line);
+        if (!option) continue;
+        options += 1;
+        if ((option[2] ?? "").trim().startsWith("[")) undescribed.push(`${command} ${option[1]}`);
+      }
+    }
+    expect(options).toBeGreaterThan(60);
+    expect(undescribed).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ import { parseMemorySize, parseTokenCount } from "../parse-tokens.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
 import { promptInputFromArgs, withPromptOptions, type PromptArgs } from "../prompt-input.js";
 import { cliHubSettings } from "../settings.js";
+import { EXPLAIN_OPTION } from "../common-options.js";
 
 interface PlanCommandArgs extends PlanArgs, PromptArgs {
   maxNewTokens?: string;
@@ -29,7 +30,7 @@ export const planCommand = {
       .option("file", { type: "string", describe: "GGUF repos: plan this file (or quantization, e.g. Q4_K_M) only" })
       .option("ram", { type: "string", describe: "GGUF repos: system memory for layers that stay off the GPU, e.g. 64GB or 64GiB" })
       .option("json", { type: "boolean", default: false, describe: "Print the plan object (docs/plan-json.md)" })
-      .option("explain", { type: "boolean", default: false, describe: "Show every formula with its numbers" })
+      .option("explain", EXPLAIN_OPTION)
       .option("chart", { type: "string", describe: "Write an SVG of memory against context length to this file" })
       .example("$0 plan Qwen/Qwen2.5-7B --context 32768", "weights and KV cache at 32k tokens")
       .example("$0 plan meta-llama/Llama-3.1-8B -c 8k -b 4 --explain", "four sequences of 8,192 tokens, with formulas")

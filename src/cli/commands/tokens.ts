@@ -5,6 +5,7 @@ import { renderTokenCount } from "../../report/tokens.js";
 import type { CliCommand, CliIo } from "../output.js";
 import { promptInputFromArgs, withPromptOptions, type PromptArgs } from "../prompt-input.js";
 import { cliHubSettings } from "../settings.js";
+import { OFFLINE_OPTION, REVISION_OPTION } from "../common-options.js";
 
 interface TokensArgs extends PromptArgs {
   model: string;
@@ -21,10 +22,10 @@ export const tokensCommand = {
   describe: "Count a chat's (or a prompt's) tokens with the model's own chat template and tokenizer",
   builder: (yargs: Argv) =>
     withPromptOptions(yargs.positional("model", { type: "string", describe: "Hugging Face model id, org/name[@revision]", demandOption: true }))
-      .option("revision", { type: "string", describe: "Branch, tag or commit (default main)" })
+      .option("revision", REVISION_OPTION)
       .option("show", { type: "boolean", default: false, describe: "Print the rendered text and every token" })
       .option("json", { type: "boolean", default: false, describe: "Print the count as JSON (with ids and pieces)" })
-      .option("offline", { type: "boolean", default: false, describe: "Never touch the network (same as HF_HUB_OFFLINE=1)" })
+      .option("offline", OFFLINE_OPTION)
       .example("$0 tokens Qwen/Qwen2.5-7B-Instruct --messages chat.json", "tokens of a conversation, template included")
       .example("$0 tokens Qwen/Qwen2.5-7B-Instruct --messages chat.json --show", "…and the rendered text, token by token")
       .example("$0 tokens meta-llama/Llama-3.1-8B --prompt-file prompt.txt", "a plain prompt"),

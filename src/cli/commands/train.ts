@@ -8,6 +8,7 @@ import { renderTrainTable } from "../../report/train.js";
 import type { CliCommand, CliIo } from "../output.js";
 import { parseTokenCount } from "../parse-tokens.js";
 import { cliHubSettings } from "../settings.js";
+import { EXPLAIN_OPTION, OFFLINE_OPTION, REVISION_OPTION } from "../common-options.js";
 
 export interface TrainArgs {
   model: string;
@@ -42,7 +43,7 @@ export const trainCommand = {
       .positional("model", { type: "string", describe: "Hugging Face model id, org/name[@revision]", demandOption: true })
       .option("method", { choices: TRAIN_METHODS, default: "full" as const, describe: "Full fine-tune, LoRA, or QLoRA (NF4 base)" })
       .option("precision", { choices: PRECISIONS, default: "mixed-bf16" as const, describe: "mixed = 16-bit weights and gradients plus an fp32 master copy" })
-      .option("optimizer", { choices: OPTIMIZERS, default: "adamw" as const })
+      .option("optimizer", { choices: OPTIMIZERS, default: "adamw" as const, describe: "States per trainable parameter: adamw 8 B (fp32 moments), adamw-8bit ~2 B, adafactor rows + columns only, sgd none, sgd-momentum and lion 4 B" })
       .option("seq", { type: "string", default: "4096", describe: "Sequence length in tokens (4096, 8k)" })
       .option("micro-batch", { type: "number", default: 1, describe: "Sequences per GPU per forward pass" })
       .option("grad-accum", { type: "number", default: 1, describe: "Gradient-accumulation steps (no activation cost)" })
@@ -52,13 +53,13 @@ export const trainCommand = {
       .option("flash-attention", { type: "boolean", default: true, describe: "FlashAttention/SDPA: attention scores are never stored" })
       .option("checkpointing", { choices: CHECKPOINTING, describe: "Activation checkpointing (default: none; full for QLoRA, as PEFT enables it)" })
       .option("loss", { choices: ["naive", "chunked"] as const, default: "naive" as const, describe: "naive: fp32 logits as transformers computes them; chunked: fused/chunked cross-entropy" })
-      .option("lora-rank", { type: "number", default: 16 })
+      .option("lora-rank", { type: "number", default: 16, describe: "LoRA rank r: each adapted d_out×d_in matrix adds r×(d_in+d_out) parameters" })
       .option("lora-targets", { type: "string", default: "all-linear", describe: "all-linear, attention, or module names (q_proj,k_proj,…)" })
       .option("gpu", { type: "string", describe: "GPU to fit on: largest micro-batch, longest sequence, fewest GPUs" })
-      .option("revision", { type: "string" })
-      .option("json", { type: "boolean", default: false })
-      .option("explain", { type: "boolean", default: false })
-      .option("offline", { type: "boolean", default: false })
+      .option("revision", REVISION_OPTION)
+      .option("json", { type: "boolean", default: false, describe: "Print the training plan as JSON" })
+      .option("explain", EXPLAIN_OPTION)
+      .option("offline", OFFLINE_OPTION)
       .example("$0 train meta-llama/Llama-3.1-8B --method full --json", "model states of a full fine-tune: 16 B per parameter")
       .example("$0 train meta-llama/Llama-3.1-8B --method lora --lora-rank 16 --lora-targets q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", "LoRA on every projection")
       .example("$0 train Qwen/Qwen2.5-7B --method qlora --gpu 4090 --seq 2k", "QLoRA on a 24 GiB card"),
