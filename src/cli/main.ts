@@ -77,7 +77,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .exitProcess(false)
     .fail((message, error) => {
       // Throwing stops yargs from running the command after a parse failure.
-      throw error ?? new UsageError(`${plainParseMessage(message, argv)} (see vramplan ${argv[0] && !argv[0].startsWith("-") ? `${argv[0]} ` : ""}--help)`);
+      const command = commands.find((candidate) => candidate.name === argv[0]);
+      throw error ?? new UsageError(`${plainParseMessage(message, argv)} (see vramplan ${command ? `${command.name} ` : ""}--help)`);
     });
   for (const { command, describe, builder } of commands) parser.command({ command, describe, builder } as never);
 
@@ -105,6 +106,10 @@ function plainParseMessage(message: string, argv: readonly string[]): string {
     return command === "batch" ? "batch needs a file of model ids, or - for stdin" : `${command} needs a model id, e.g. vramplan ${command} Qwen/Qwen2.5-7B`;
   }
   const unknown = /^Unknown arguments?: (.*)$/.exec(message);
+  const first = argv[0] ?? "";
+  if (unknown?.[1] && !first.startsWith("-") && unknown[1].split(", ").includes(first) && !commands.some((command) => command.name === first)) {
+    return `unknown command: ${first}; the commands are ${commands.map((command) => command.name).join(", ")}`;
+  }
   if (unknown?.[1]) {
     const names = unknown[1].split(", ");
     const camel = (name: string) => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());

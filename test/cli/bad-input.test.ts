@@ -180,6 +180,9 @@ describe("parse failures and help", () => {
     expect(missing.stderr).toBe("vramplan: plan needs a model id, e.g. vramplan plan Qwen/Qwen2.5-7B (see vramplan plan --help)\n");
     const unknown = await runCliCaptured(["plan", "x/y", "--bogus-flag", "1"], env);
     expect(unknown.stderr).toBe("vramplan: unknown option: --bogus-flag (see vramplan plan --help)\n");
+    const command = await runCliCaptured(["gpus"], env);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toBe("vramplan: unknown command: gpus; the commands are plan, batch, tokens, train, cache, dtype (see vramplan --help)\n");
   });
 
   it("help examples are whole lines that can be pasted, and the top level has examples", async () => {
@@ -199,7 +202,7 @@ describe("parse failures and help", () => {
     const help = (args: string[]) => new Promise<string>((resolve) => execFile(process.execPath, [bin, ...args], { env: {} }, (_error, stdout) => resolve(stdout)));
     const undescribed: string[] = [];
     let options = 0;
-    for (const command of ["plan", "train", "batch", "tokens", "dtype", "gpus", "cache"]) {
+    for (const command of ["plan", "train", "batch", "tokens", "dtype", "cache"]) {
       const text = await help([command, "--help"]);
       expect(text, command).toContain("Options:");
       for (const line of text.split("\n")) {
