@@ -58,6 +58,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   const debug = argv.includes("--debug");
   const parser = yargs(negativeNumbersAsValues(protectStdinDash(argv)))
     .scriptName("vramplan")
+    // Operands stay as typed: "-0" must keep its sign, "007" is an id, not 7.
+    .parserConfiguration({ "parse-positional-numbers": false })
     .usage("$0 <command> [options]\n\nHow much GPU memory does this model need? Exact bytes from the Hugging Face Hub.")
     .option("debug", { type: "boolean", default: false, global: true, describe: "Show stack traces and retries" })
     .demandCommand(1, "name a command, e.g. vramplan plan Qwen/Qwen2.5-7B")
@@ -149,7 +151,13 @@ function skipHelpPrerendering(parser: object): void {
  * the dtype command is the value to explain, so it is moved behind `--`, where yargs leaves it be.
  */
 function negativeNumbersAsValues(argv: readonly string[]): string[] {
-  if (argv[0] !== "dtype" || argv.includes("--")) return [...argv];
+  if (argv[0] !== "dtype") return [...argv];
+  const end = argv.indexOf("--");
+  if (end >= 0) {
+    // `dtype -- -0 --as fp32`: the value is the one operand; what follows it is still options.
+    const [value, ...rest] = argv.slice(end + 1);
+    return value === undefined ? [...argv] : [...argv.slice(0, end), ...rest, "--", value];
+  }
   const isNegativeNumber = (arg: string) => /^-(\d|\.\d|inf)/i.test(arg);
   const values = argv.filter(isNegativeNumber);
   if (values.length === 0) return [...argv];

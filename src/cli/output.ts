@@ -1,3 +1,4 @@
+import { DEFAULT_WIDTH } from "../report/layout.js";
 import { readProcessStdin } from "./read-input.js";
 
 /** Where the CLI writes; injected so commands are testable without a child process. */
@@ -9,6 +10,20 @@ export interface CliIo {
   isTTY?: boolean;
   /** All of standard input, for `-` arguments. */
   readStdin?: () => Promise<string>;
+  /** The clock progress lines are paced by; injected by tests. */
+  now?: () => number;
+  /** The terminal's width when stdout is one. */
+  columns?: number | undefined;
+}
+
+/**
+ * The width text views are fitted to: the terminal's, else COLUMNS when set (a pager, a CI log
+ * that says its width), else 100.
+ */
+export function outputWidth(io: CliIo): number {
+  if (io.columns !== undefined && io.columns > 0) return io.columns;
+  const fromEnv = Number(io.env["COLUMNS"]);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_WIDTH;
 }
 
 export const processIo: CliIo = {
@@ -17,6 +32,7 @@ export const processIo: CliIo = {
   env: process.env,
   isTTY: Boolean(process.stderr.isTTY),
   readStdin: readProcessStdin,
+  columns: process.stdout.isTTY ? process.stdout.columns : undefined,
 };
 
 /**

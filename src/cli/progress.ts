@@ -30,3 +30,23 @@ export function progressBar(write: (text: string) => void, now: () => number = D
     },
   };
 }
+
+/** Without a terminal (a CI log, a redirect): a plain line this often, so a long run is not silent. */
+export const PROGRESS_LINE_INTERVAL_MS = 10_000;
+
+/** One line per interval on stderr, none for a run shorter than that. */
+export function progressLines(write: (text: string) => void, now: () => number = Date.now) {
+  const started = now();
+  let last = started;
+  return {
+    update(progress: BatchProgress): void {
+      const time = now();
+      if (time - last < PROGRESS_LINE_INTERVAL_MS || progress.done >= progress.total) return;
+      last = time;
+      const rate = progress.done / Math.max(0.001, (time - started) / 1000);
+      const eta = rate > 0 ? Math.ceil((progress.total - progress.done) / rate) : undefined;
+      write(`vramplan: ${progress.done} of ${progress.total} models done, ${progress.failed} failed, ${rate.toFixed(1)}/s${eta === undefined ? "" : `, about ${eta} s left`}\n`);
+    },
+    finish(): void {},
+  };
+}

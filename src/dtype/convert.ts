@@ -76,7 +76,13 @@ export function encodeFloat(format: FloatFormat, x: number, rounding: Rounding):
     if (format.specials === "ieee" && rounding === "nearest-even") return finish(sign, allOnes, 0, ["overflow"]);
     return finish(sign, max.exponentField, max.mantissaField, ["overflow"]);
   };
-  if (!Number.isFinite(x)) return overflow();
+  if (!Number.isFinite(x)) {
+    // An infinity is a value IEEE formats hold exactly, in either rounding. float8_e4m3fn has no
+    // infinity and casts it to NaN (PyTorch, ml_dtypes); the OCP MX formats have neither and saturate.
+    if (format.specials === "ieee") return finish(sign, allOnes, 0, ["exact"]);
+    if (format.specials === "fn") return finish(sign, allOnes, 2 ** m - 1, ["nan"]);
+    return overflow();
+  }
 
   const minExponent = 1 - bias;
   const subnormal = e < minExponent;

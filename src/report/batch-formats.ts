@@ -1,4 +1,5 @@
 import type { BatchRow } from "../batch/run-batch.js";
+import { renderTable, type Column, type Layout } from "./layout.js";
 import { formatGiB, formatInt } from "./units.js";
 
 export const BATCH_FORMATS = ["table", "csv", "jsonl", "markdown"] as const;
@@ -39,7 +40,8 @@ function columns(row: BatchRow): Record<string, string | number | boolean | null
   };
 }
 
-export function renderBatch(rows: readonly BatchRow[], format: BatchFormat): string {
+/** `layout` fits the table view to a width; the other formats are for programs and are never wrapped. */
+export function renderBatch(rows: readonly BatchRow[], format: BatchFormat, layout: Layout = {}): string {
   switch (format) {
     case "jsonl":
       return rows.map((row) => JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", plan: row.plan })).join("\n") + (rows.length ? "\n" : "");
@@ -56,10 +58,9 @@ export function renderBatch(rows: readonly BatchRow[], format: BatchFormat): str
     case "table": {
       const { header, lines } = summary(rows, "table");
       const last = header.length - 1;
-      // The error column is last and left ragged, so one long message does not widen every row.
-      const widths = header.map((cell, column) => (column === last ? 0 : Math.max(cell.length, ...lines.map((line) => line[column]?.length ?? 0))));
-      const render = (cells: string[]) => cells.map((cell, column) => (column === 0 || column === last ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ").trimEnd();
-      return [render(header), ...lines.map(render)].join("\n") + "\n";
+      // The error or warning column is free text: moved under its row when the table is too wide.
+      const columns: Column[] = header.map((cell, column) => ({ header: cell, align: column === 0 || column === last ? "left" : "right", prose: column === last }));
+      return renderTable(columns, lines, layout).join("\n") + "\n";
     }
   }
 }

@@ -1,14 +1,14 @@
 import type { GgufRepoPlan } from "../gguf/gguf-plan.js";
+import { messageLines, renderTable, wrapParts, wrapText, type Column, type Layout } from "./layout.js";
 import { formatBytes, formatCount, formatGiB, formatInt } from "./units.js";
 
 /** A GGUF repo: one row per quantization file, with its fit on the GPU and llama.cpp's layer split. */
-export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean } = {}): string {
+export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean } & Layout = {}): string {
   const { model } = plan;
+  const layout: Layout = { width: options.width };
   const origin = model.commit ? ` (${model.commit.slice(0, 7)})` : model.source === "builtin" ? " (built-in copy)" : "";
   const heads = model.kvHeads === model.attentionHeads ? `${model.attentionHeads} heads (MHA)` : `${model.attentionHeads} query / ${model.kvHeads} KV heads`;
-  const out = [
-    `${model.id} @ ${model.revision}${origin} · GGUF · ${model.architecture} · ${formatCount(model.parameters)} parameters · ${model.layers} layers · ${heads} · head_dim ${model.headDim}`,
-  ];
+  const out = wrapParts([`${model.id} @ ${model.revision}${origin}`, "GGUF", model.architecture, `${formatCount(model.parameters)} parameters`, `${model.layers} layers`, heads, `head_dim ${model.headDim}`], layout);
   const first = plan.files[0];
   const maxNote = model.maxContext ? ` (max ${formatInt(model.maxContext)})` : "";
   const sequences = `${formatInt(plan.options.batch)} sequence${plan.options.batch === 1 ? "" : "s"}`;
@@ -16,14 +16,22 @@ export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean 
     const { kvLayout } = plan;
     const cells = `${formatInt(kvLayout.cells)} cells${kvLayout.streams > 1 ? ` × ${kvLayout.streams} slots` : ""}${kvLayout.swaCells !== null ? `, SWA layers ${formatInt(kvLayout.swaCells)}` : ""}`;
     out.push(
-      `context ${formatInt(plan.options.context)} tokens${maxNote} × ${sequences} · KV cache ${plan.options.kvType}: ${formatBytes(first.kvBytes)} exact; llama.cpp allocates ${formatGiB(first.kvAllocatedBytes)} GiB (${cells})`,
+      ...wrapParts([`context ${formatInt(plan.options.context)} tokens${maxNote} × ${sequences}`, `KV cache ${plan.options.kvType}: ${formatBytes(first.kvBytes)} exact; llama.cpp allocates ${formatGiB(first.kvAllocatedBytes)} GiB (${cells})`], layout),
     );
   }
   const gpu = plan.options.gpu;
   if (gpu) {
     const capacity = plan.device ? `${formatGiB(plan.device.bytes)} GiB ${plan.device.basis === "nominal" ? "assumed" : plan.device.basis === "override" ? "given" : "as CUDA reports it"}` : `${gpu.memoryGiB} GB`;
     out.push(
-      `on ${plan.options.gpus} × ${gpu.name} (${capacity}) with ${plan.options.engine} · n_ubatch ${plan.options.ubatch}, flash attention ${plan.options.flashAttention ? "on" : "off"} · ~ = estimate: compute buffer ~${formatInt(Math.round((first?.computeBytes ?? 0) / 2 ** 20))} MiB, CUDA context ~${formatGiB(first?.runtimeBytes ?? 0)} GiB · GiB = 2^30 B`,
+      ...wrapParts(
+        [
+          `on ${plan.options.gpus} × ${gpu.name} (${capacity}) with ${plan.options.engine}`,
+          `n_ubatch ${plan.options.ubatch}, flash attention ${plan.options.flashAttention ? "on" : "off"}`,
+          `~ = estimate: compute buffer ~${formatInt(Math.round((first?.computeBytes ?? 0) / 2 ** 20))} MiB, CUDA context ~${formatGiB(first?.runtimeBytes ?? 0)} GiB`,
+          "GiB = 2^30 B",
+        ],
+        layout,
+      ),
     );
   }
   out.push("");
@@ -44,38 +52,39 @@ export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean 
     }
     return cells;
   });
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  for (const row of [header, ...rows]) {
-    out.push(`  ${row.map((cell, column) => (column <= 1 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ")}`.trimEnd());
-  }
+  const columns: Column[] = header.map((cell, column) => ({ header: cell, align: column <= 1 ? "left" : "right" }));
+  out.push(...renderTable(columns, rows, { ...layout, indent: "  " }));
   if (gpu) {
     const best = plan.files.find((file) => file.name === plan.largestFitting);
     out.push(
       "",
-      best
-        ? `largest that fits entirely: ${best.name} (${best.quant ?? best.fileType ?? "?"}, ${formatGiB(best.fullOffloadBytes)} GiB of ${formatGiB((gpu.bytes ?? 0) * plan.options.gpus)})`
-        : "none fits entirely on the GPU: --n-gpu-layers shows how many layers llama.cpp can offload, the rest runs from system memory",
+      ...wrapText(
+        best
+          ? `largest that fits entirely: ${best.name} (${best.quant ?? best.fileType ?? "?"}, ${formatGiB(best.fullOffloadBytes)} GiB of ${formatGiB((gpu.bytes ?? 0) * plan.options.gpus)})`
+          : "none fits entirely on the GPU: --n-gpu-layers shows how many layers llama.cpp can offload, the rest runs from system memory",
+        layout,
+      ),
     );
   }
-  out.push("Weights are exact: every tensor's rows × ceil(row / block) × block bytes, from the GGUF tensor table.");
+  out.push(...wrapText("Weights are exact: every tensor's rows × ceil(row / block) × block bytes, from the GGUF tensor table.", layout));
   if (options.explain) {
-    out.push("", "How each number is computed:");
+    const explained: string[] = [];
     for (const file of plan.files) {
       const types = file.weights.byType.map((entry) => `${entry.type} ${formatInt(entry.tensors)} tensors ${formatInt(entry.bytes)} B`).join(", ");
-      out.push(`  ${file.name}: ${types} = ${formatInt(file.weights.bytes)} B for ${formatInt(file.weights.parameters)} parameters`);
+      explained.push(`  ${file.name}: ${types} = ${formatInt(file.weights.bytes)} B for ${formatInt(file.weights.parameters)} parameters`);
     }
     for (const file of plan.files) {
-      out.push(`  ${file.name}: model buffers ${formatInt(file.gpuModelBufferBytes)} B on the GPU(s), ${formatInt(file.cpuModelBufferBytes)} B (token_embd) in system memory   [src/llama-model.cpp load_tensors]`);
+      explained.push(`  ${file.name}: model buffers ${formatInt(file.gpuModelBufferBytes)} B on the GPU(s), ${formatInt(file.cpuModelBufferBytes)} B (token_embd) in system memory   [src/llama-model.cpp load_tensors]`);
     }
-    out.push(
+    explained.push(
       "  KV: per layer, K and V rows of head_count_kv × key_length values in the cache type's blocks (f16 2 B; q8_0 34 B / 32; q4_0 18 B / 32), × cells: n_ctx padded to 256, one stream per slot unless unified, SWA layers PAD_256(window + n_ubatch)   [src/llama-kv-cache.cpp, llama-kv-cache-iswa.cpp]",
       `  ~ compute buffer: ${plan.compute.formula}   [src/llama-context.cpp graph_reserve, src/llama-graph.cpp]`,
       "  all on GPU = weights − token_embd (llama.cpp keeps the input layer in system memory; with tied embeddings the output copy is on the GPU) + KV + compute buffer + CUDA context",
       "  --n-gpu-layers N offloads the last N repeating layers and their KV; N = layers + 1 offloads the output layer too",
     );
+    out.push("", "How each number is computed:", ...explained.flatMap((line) => wrapText(line, layout, 4)));
   }
-  if (plan.projectors.length > 0) out.push(`note: vision projector files (${plan.projectors.join(", ")}) are not planned`);
-  for (const note of plan.notes) out.push(`note: ${note}`);
-  for (const warning of plan.warnings) out.push(`warning: ${warning}`);
+  const notes = [...(plan.projectors.length > 0 ? [`vision projector files (${plan.projectors.join(", ")}) are not planned`] : []), ...plan.notes];
+  out.push(...messageLines(notes, plan.warnings.map((message) => ({ message })), layout));
   return out.join("\n") + "\n";
 }

@@ -1,24 +1,31 @@
 import type { SchemeServing, ServingPlan } from "../serve/serving.js";
+import { renderTable, wrapParts, wrapText, type Column, type Layout } from "./layout.js";
 import { formatGiB, formatInt } from "./units.js";
 
 const BAR_WIDTH = 48;
+/** A bar narrower than this says too little: below it the terminal folds the line instead. */
+const MIN_BAR_WIDTH = 16;
 
 /** The knob each engine sizes its cache with, as its command line spells it. */
 const FRACTION_NAMES: Readonly<Record<string, string>> = { vllm: "gpu_memory_utilization", sglang: "mem_fraction_static" };
 
-function setupLine(serving: ServingPlan): string {
+function setupParts(serving: ServingPlan): string[] {
   const { engine, gpu, device } = serving;
   const where = gpu && device ? `${serving.gpus} × ${gpu.name} ${gpu.memoryGiB} GB (${formatGiB(device.bytes)} GiB ${device.basis === "nominal" ? "assumed" : device.basis === "override" ? "given" : "as CUDA reports it"})` : "no GPU chosen";
   const fractionName = FRACTION_NAMES[engine.name];
-  const fraction = fractionName ? ` · ${fractionName} ${serving.memoryFraction ?? (engine.name === "vllm" ? 0.9 : "auto")}` : "";
-  return `Serving with ${engine.label} on ${where}${fraction} · ${formatInt(serving.batch)} × ${formatInt(serving.context)} tokens   (~ = estimate; GiB = 2^30 B)`;
+  return [
+    `Serving with ${engine.label} on ${where}`,
+    ...(fractionName ? [`${fractionName} ${serving.memoryFraction ?? (engine.name === "vllm" ? 0.9 : "auto")}`] : []),
+    `${formatInt(serving.batch)} × ${formatInt(serving.context)} tokens`,
+    "~ = estimate; GiB = 2^30 B",
+  ];
 }
 
 const gibOrDash = (bytes: number | null) => (bytes === null ? "—" : formatGiB(bytes));
 
 /** The serving section of the table view: one row per weight format, a bar each, GPU fit. */
-export function renderServing(serving: ServingPlan): string[] {
-  const out = ["", setupLine(serving)];
+export function renderServing(serving: ServingPlan, layout: Layout = {}): string[] {
+  const out = ["", ...wrapParts(setupParts(serving), layout)];
   const header = ["weights as", "bits/weight", "weights/GPU", "~activation", "~runtime", "~graphs", "KV budget", "KV tokens", "KV/request", "max concurrency", "longest context", "fits"];
   const rows = serving.schemes.map((scheme) => [
     scheme.scheme,
@@ -34,25 +41,28 @@ export function renderServing(serving: ServingPlan): string[] {
     scheme.longestContext === null ? "—" : formatInt(scheme.longestContext),
     scheme.fits === null ? "—" : scheme.refusal ? `refused${scheme.smallestGpuCount ? ` (${scheme.smallestGpuCount} GPUs)` : ""}` : scheme.fits ? "yes" : `no${scheme.smallestGpuCount ? ` (${scheme.smallestGpuCount} GPUs)` : ""}`,
   ]);
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const line = (cells: string[]) => `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ")}`.trimEnd();
-  out.push(line(header), ...rows.map(line));
+  const columns: Column[] = header.map((cell, column) => ({ header: cell, align: column === 0 ? "left" : "right" }));
+  out.push(...renderTable(columns, rows, { ...layout, indent: "  " }));
   if (serving.schemes.some((scheme) => scheme.cudaGraphBytes !== null && scheme.cudaGraphBytes > 0 && !scheme.cudaGraphReserved)) {
-    out.push("  * CUDA graphs are captured after the KV cache is sized: they live in the headroom, outside the KV budget");
+    out.push(...wrapText("  * CUDA graphs are captured after the KV cache is sized: they live in the headroom, outside the KV budget", layout, 2));
   }
   for (const scheme of serving.schemes) {
-    if (scheme.refusal) out.push(`  ${scheme.scheme}: ${serving.engine.name} would refuse to start: ${scheme.refusal}`);
+    if (scheme.refusal) out.push(...wrapText(`  ${scheme.scheme}: ${serving.engine.name} would refuse to start: ${scheme.refusal}`, layout, 2));
   }
   const { gpu, device } = serving;
   if (gpu && device) {
     out.push("");
     const labelWidth = Math.max(...serving.schemes.map((scheme) => scheme.scheme.length));
-    for (const scheme of serving.schemes) out.push(`  ${scheme.scheme.padEnd(labelWidth)} ${bar(scheme, serving.batch, device.bytes)}`);
-    out.push(`  ${" ".repeat(labelWidth)} █ weights  ▓ KV cache at this batch  ▒ ~activations  ░ ~runtime and graphs  ┃ memory the engine sizes against`);
+    // "  label [bar┃] 123.45 of 139.81 GiB": what is left of the line after the label and figures.
+    const figures = "] 0000.00 of 0000.00 GiB".length + 2;
+    const barWidth = layout.width === undefined ? BAR_WIDTH : Math.max(MIN_BAR_WIDTH, Math.min(BAR_WIDTH, layout.width - labelWidth - 4 - figures));
+    for (const scheme of serving.schemes) out.push(`  ${scheme.scheme.padEnd(labelWidth)} ${bar(scheme, serving.batch, device.bytes, barWidth)}`);
+    const legend = ["█ weights", "▓ KV cache at this batch", "▒ ~activations", "░ ~runtime and graphs", "┃ memory the engine sizes against"];
+    out.push(...wrapParts(legend, { width: layout.width === undefined ? undefined : layout.width - labelWidth - 3 }, "  ", 0).map((line) => `  ${" ".repeat(labelWidth)} ${line}`));
   }
   if (serving.candidates) {
     const first = serving.candidates[0]?.scheme ?? "";
-    out.push("", `Which GPUs fit ${first} at ${formatInt(serving.batch)} × ${formatInt(serving.context)} tokens (${serving.engine.label}, ${serving.gpus} per model):`);
+    out.push("", ...wrapText(`Which GPUs fit ${first} at ${formatInt(serving.batch)} × ${formatInt(serving.context)} tokens (${serving.engine.label}, ${serving.gpus} per model):`, layout));
     const nameWidth = Math.max(...serving.candidates.map((fit) => `${fit.gpu.name} ${fit.gpu.memoryGiB} GB`.length));
     for (const fit of serving.candidates) {
       const label = `${fit.gpu.name} ${fit.gpu.memoryGiB} GB`.padEnd(nameWidth);
@@ -69,17 +79,17 @@ export function renderServing(serving: ServingPlan): string[] {
 }
 
 /** weights █, KV ▓, activations ▒, runtime and graphs ░, against the GPU with the engine's limit ┃. */
-function bar(scheme: SchemeServing, batch: number, gpuBytes: number): string {
-  const cells = (bytes: number) => Math.max(0, Math.round((bytes / gpuBytes) * BAR_WIDTH));
+function bar(scheme: SchemeServing, batch: number, gpuBytes: number, width: number): string {
+  const cells = (bytes: number) => Math.max(0, Math.round((bytes / gpuBytes) * width));
   const parts = [
     "█".repeat(cells(scheme.weightsPerGpu)),
     "▓".repeat(cells(scheme.kvPerRequestBytes * batch)),
     "▒".repeat(cells(scheme.activationBytes ?? 0)),
     "░".repeat(cells((scheme.runtimeBytes ?? 0) + (scheme.cudaGraphBytes ?? 0))),
   ].join("");
-  const limit = Math.min(BAR_WIDTH, Math.round(((scheme.usableBytes ?? gpuBytes) / gpuBytes) * BAR_WIDTH));
-  const filled = parts.length > BAR_WIDTH ? `${parts.slice(0, BAR_WIDTH)}»` : parts.padEnd(BAR_WIDTH, " ");
-  const withLimit = limit < BAR_WIDTH ? `${filled.slice(0, limit)}┃${filled.slice(limit)}` : `${filled}┃`;
+  const limit = Math.min(width, Math.round(((scheme.usableBytes ?? gpuBytes) / gpuBytes) * width));
+  const filled = parts.length > width ? `${parts.slice(0, width)}»` : parts.padEnd(width, " ");
+  const withLimit = limit < width ? `${filled.slice(0, limit)}┃${filled.slice(limit)}` : `${filled}┃`;
   return `[${withLimit}] ${gibOrDash(scheme.totalPerGpu)} of ${formatGiB(gpuBytes)} GiB`;
 }
 

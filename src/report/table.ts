@@ -1,19 +1,21 @@
 import type { Plan } from "../plan.js";
 import { explainLines } from "./explain.js";
 import { explainServing, renderServing } from "./serving.js";
+import { messageLines, renderTable, wrapParts, wrapText, type Column, type Layout } from "./layout.js";
 import { formatBytes, formatCount, formatGB, formatGiB, formatInt } from "./units.js";
 
-/** The human-readable report of one plan. */
-export function renderPlanTable(plan: Plan, options: { explain?: boolean } = {}): string {
+/** The human-readable report of one plan, fitted to `width` when given. */
+export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Layout = {}): string {
   const { model, weights, kvCache } = plan;
-  const out: string[] = [headerLine(plan)];
+  const layout: Layout = { width: options.width };
+  const out: string[] = wrapParts(headerParts(plan), layout);
   const sequences = `${formatInt(kvCache.sequences)} sequence${kvCache.sequences === 1 ? "" : "s"}`;
   const maxNote = plan.options.contextSource === "model maximum" ? " (the model's maximum)" : model.maxContext ? ` (max ${formatInt(model.maxContext)})` : "";
-  out.push(`context ${formatInt(kvCache.context)} tokens${maxNote} × ${sequences} · KV cache in ${kvCache.dtype}`);
+  out.push(...wrapParts([`context ${formatInt(kvCache.context)} tokens${maxNote} × ${sequences}`, `KV cache in ${kvCache.dtype}`], layout));
   const prompt = plan.options.prompt;
   if (prompt) {
     const what = prompt.template ? `the conversation through the chat template (${prompt.template.file})` : "the prompt";
-    out.push(`        = ${formatInt(prompt.promptTokens)} tokens of ${what} + ${formatInt(prompt.newTokens)} new tokens (--max-new-tokens)`);
+    out.push(...wrapText(`        = ${formatInt(prompt.promptTokens)} tokens of ${what} + ${formatInt(prompt.newTokens)} new tokens (--max-new-tokens)`, layout));
   }
   out.push("");
 
@@ -22,31 +24,28 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } = {})
     ["KV cache", kvCache.bytes, kvDetail(plan)],
     ["total", plan.total.bytes, "weights + KV cache"],
   ];
-  const header: [string, string, string, string, string] = ["", "bytes", "GiB (2^30)", "GB (10^9)", ""];
-  const table = [header, ...rows.map(([name, bytes, detail]): [string, string, string, string, string] => [name, formatInt(bytes), formatGiB(bytes), formatGB(bytes), detail])];
-  const widths = [0, 1, 2, 3].map((column) => Math.max(...table.map((row) => row[column]?.length ?? 0)));
-  for (const row of table) {
-    out.push(
-      [row[0].padEnd(widths[0] ?? 0), row[1].padStart(widths[1] ?? 0), row[2].padStart(widths[2] ?? 0), row[3].padStart(widths[3] ?? 0), row[4]]
-        .join("   ")
-        .trimEnd(),
-    );
-  }
-  out.push("Not included: activations, CUDA context and framework overhead (runtime estimates).");
-  out.push(...breakdownLines(plan));
+  const columns: Column[] = [
+    { header: "", align: "left" },
+    { header: "bytes", align: "right" },
+    { header: "GiB (2^30)", align: "right" },
+    { header: "GB (10^9)", align: "right" },
+    { header: "", align: "left", prose: true },
+  ];
+  out.push(...renderTable(columns, rows.map(([name, bytes, detail]) => [name, formatInt(bytes), formatGiB(bytes), formatGB(bytes), detail]), { ...layout, gap: "   " }));
+  out.push(...wrapText("Not included: activations, CUDA context and framework overhead (runtime estimates).", layout));
+  out.push(...breakdownLines(plan).flatMap((line) => wrapText(line, layout, 4)));
 
-  if (plan.serving) out.push(...renderServing(plan.serving));
+  if (plan.serving) out.push(...renderServing(plan.serving, layout));
   if (options.explain) {
-    out.push("", "How each number is computed:", ...explainLines(plan).flatMap((line) => line.split("\n")).map((line) => `  ${line}`));
-    if (plan.serving) out.push(...explainServing(plan.serving).map((line) => `  ${line}`));
+    const explained = [...explainLines(plan).flatMap((line) => line.split("\n")), ...(plan.serving ? explainServing(plan.serving) : [])];
+    out.push("", "How each number is computed:", ...explained.flatMap((line) => wrapText(`  ${line}`, layout, 4)));
   }
   if (plan.notes.length > 0 || plan.warnings.length > 0) out.push("");
-  for (const note of plan.notes) out.push(`note: ${note}`);
-  for (const warning of plan.warnings) out.push(`warning: ${warning.message}`);
+  out.push(...messageLines(plan.notes, plan.warnings, layout));
   return out.join("\n") + "\n";
 }
 
-function headerLine(plan: Plan): string {
+function headerParts(plan: Plan): string[] {
   const { model } = plan;
   const commit = model.commit ? ` (${model.commit.slice(0, 7)})` : model.configSource === "builtin" ? " (built-in copy)" : "";
   const parameters =
@@ -60,7 +59,7 @@ function headerLine(plan: Plan): string {
     parts.push(`head_dim ${model.headDim}`);
   } else parts.push("state-space (no attention)");
   if (model.experts) parts.push(`${model.experts.routed} experts, ${model.experts.perToken} per token${model.experts.shared ? " + shared" : ""}`);
-  return parts.join(" · ");
+  return parts;
 }
 
 function weightsDetail(plan: Plan): string {

@@ -1,14 +1,16 @@
 import type { TrainReport } from "../train.js";
+import { messageLines, renderTable, wrapParts, wrapText, type Column, type Layout } from "./layout.js";
 import { formatCount, formatGB, formatGiB, formatInt } from "./units.js";
 
 /** The table view of a training plan. */
-export function renderTrainTable(report: TrainReport, options: { explain?: boolean } = {}): string {
+export function renderTrainTable(report: TrainReport, options: { explain?: boolean } & Layout = {}): string {
   const { options: o, batch } = report;
+  const layout: Layout = { width: options.width };
   const method = o.method === "full" ? "full fine-tune" : o.method === "lora" ? `LoRA r=${o.loraRank}` : `QLoRA r=${o.loraRank}`;
   const out = [
-    `${report.model.id} @ ${report.model.revision}${report.model.commit ? ` (${report.model.commit.slice(0, 7)})` : ""} · ${report.model.modelType} · ${formatCount(report.model.parameters)} parameters · ${method} · ${o.precision} · ${o.optimizer}`,
-    `seq ${formatInt(o.seq)} × micro-batch ${batch.microBatch} × grad-accum ${batch.gradAccum} × ${batch.dataParallel} GPU${batch.dataParallel > 1 ? "s" : ""} (ZeRO ${o.zero}) = effective batch ${formatInt(batch.effective)} sequences, ${formatInt(batch.tokensPerStep)} tokens per step`,
-    `trainable: ${formatInt(report.parameters.trainable)} parameters${report.parameters.frozen ? ` · frozen: ${formatInt(report.parameters.frozen)}` : ""}`,
+    ...wrapParts([`${report.model.id} @ ${report.model.revision}${report.model.commit ? ` (${report.model.commit.slice(0, 7)})` : ""}`, report.model.modelType, `${formatCount(report.model.parameters)} parameters`, method, o.precision, o.optimizer], layout),
+    ...wrapText(`seq ${formatInt(o.seq)} × micro-batch ${batch.microBatch} × grad-accum ${batch.gradAccum} × ${batch.dataParallel} GPU${batch.dataParallel > 1 ? "s" : ""} (ZeRO ${o.zero}) = effective batch ${formatInt(batch.effective)} sequences, ${formatInt(batch.tokensPerStep)} tokens per step`, layout),
+    ...wrapParts([`trainable: ${formatInt(report.parameters.trainable)} parameters`, ...(report.parameters.frozen ? [`frozen: ${formatInt(report.parameters.frozen)}`] : [])], layout),
     "",
   ];
   const rows: [string, string, number][] = report.modelStates.lines.map((line) => [
@@ -24,15 +26,18 @@ export function renderTrainTable(report: TrainReport, options: { explain?: boole
   rows.push([`  logits and loss`, o.loss === "naive" ? `b·s·V × ${o.precision === "fp32" ? 16 : 14} B` : "chunked loss", activations.logitsBytes]);
   rows.push(["~runtime (CUDA context, allocator)", "", report.runtimeBytes]);
   rows.push(["total per GPU", "", report.totalPerGpu]);
-  const widths = [Math.max(...rows.map((row) => row[0].length)), Math.max(...rows.map((row) => row[1].length)), Math.max(...rows.map((row) => formatInt(row[2]).length))];
-  out.push(`${"".padEnd(widths[0] ?? 0)}  ${"".padEnd(widths[1] ?? 0)}  ${"bytes".padStart(widths[2] ?? 0)}  GiB (2^30)  GB (10^9)`);
-  for (const [label, detail, bytes] of rows) {
-    out.push(`${label.padEnd(widths[0] ?? 0)}  ${detail.padEnd(widths[1] ?? 0)}  ${formatInt(bytes).padStart(widths[2] ?? 0)}  ${formatGiB(bytes).padStart(10)}  ${formatGB(bytes).padStart(9)}`);
-  }
+  const columns: Column[] = [
+    { header: "", align: "left" },
+    { header: "", align: "left", prose: true },
+    { header: "bytes", align: "right" },
+    { header: "GiB (2^30)", align: "right" },
+    { header: "GB (10^9)", align: "right" },
+  ];
+  out.push(...renderTable(columns, rows.map(([label, detail, bytes]) => [label, detail, formatInt(bytes), formatGiB(bytes), formatGB(bytes)]), layout));
   const trainableBytes = report.modelStates.lines.filter((line) => !line.label.startsWith("frozen")).reduce((sum, line) => sum + line.bytes * (line.sharded ? o.gpus : 1), 0);
   if (report.parameters.trainable > 0 && o.zero === 0) {
     // The model states of what trains, not the total above: LoRA's frozen base is not in it.
-    out.push(`  (trainable parameters' states: ${trimNumber(trainableBytes / report.parameters.trainable)} B each${report.lora ? "; the frozen base is billed apart" : ""})`);
+    out.push(...wrapText(`  (trainable parameters' states: ${trimNumber(trainableBytes / report.parameters.trainable)} B each${report.lora ? "; the frozen base is billed apart" : ""})`, layout, 1));
   }
   if (report.lora) {
     out.push("", `LoRA adapters, r = ${report.lora.rank}: ${formatInt(report.lora.parameters)} parameters`);
@@ -44,12 +49,19 @@ export function renderTrainTable(report: TrainReport, options: { explain?: boole
     const fit = report.fit;
     out.push(
       "",
-      `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GB, ${formatGiB(fit.capacityBytes)} GiB as CUDA reports it): ${fit.fits ? "fits" : "does not fit"} · largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch > 0 ? fit.largestMicroBatch : "— (not even 1)"} · longest seq at micro-batch ${o.microBatch}: ${fit.longestSeq > 0 ? formatInt(fit.longestSeq) : "— (none fits)"}`,
+      ...wrapParts(
+        [
+          `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GB, ${formatGiB(fit.capacityBytes)} GiB as CUDA reports it): ${fit.fits ? "fits" : "does not fit"}`,
+          `largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch > 0 ? fit.largestMicroBatch : "— (not even 1)"}`,
+          `longest seq at micro-batch ${o.microBatch}: ${fit.longestSeq > 0 ? formatInt(fit.longestSeq) : "— (none fits)"}`,
+        ],
+        layout,
+      ),
       `fewest ${fit.gpu.name}s for this run: ${fit.smallestGpuCount === null ? "more than 64" : fit.smallestGpuCount}${fit.smallestGpuCount !== null && fit.smallestGpuCount > 1 ? ` with ZeRO ${fit.smallestGpuCountZero}${o.zero === 0 ? " (ZeRO 0 replicates every state, so it cannot use more GPUs)" : ""}` : ""}`,
     );
   }
-  if (options.explain) out.push("", "How each number is computed:", ...explainTrain(report).map((line) => `  ${line}`));
-  const messages = [...report.sources.map((note) => `note: ${note}`), ...report.notes.map((note) => `note: ${note}`), ...report.warnings.map((warning) => `warning: ${warning.message}`)];
+  if (options.explain) out.push("", "How each number is computed:", ...explainTrain(report).flatMap((line) => wrapText(`  ${line}`, layout, 4)));
+  const messages = messageLines([...report.sources, ...report.notes], report.warnings, layout);
   if (messages.length > 0) out.push("", ...messages);
   return out.join("\n") + "\n";
 }

@@ -17,6 +17,26 @@ describe("vramplan dtype", () => {
     expect(result.stdout).toMatch(/UNDERFLOW: below the smallest subnormal 5\.96e-8, stored as -0/);
   });
 
+  it("-0 keeps its sign, with or without --, and options after the value still apply", async () => {
+    for (const args of [["dtype", "-0", "--as", "fp32"], ["dtype", "--", "-0", "--as", "fp32"]]) {
+      const result = await runCliCaptured(args, {});
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stdout).toMatch(/^-0 \(as fp64: -0\)$/m);
+      expect(result.stdout).toContain("nearest   1 00000000 00000000000000000000000   stored 1 0 0   = -0");
+      // --as fp32: no other format is shown.
+      expect(result.stdout).not.toContain("bf16");
+    }
+  });
+
+  it("the table gives int8's minimum and NF4's levels", async () => {
+    const result = await runCliCaptured(["dtype"], {});
+    expect(result.stdout).toMatch(/^int8 .* 127 \(min -128\)/m);
+    const levels = result.stdout.slice(result.stdout.indexOf("nf4 levels")).split("\n\n")[0] ?? "";
+    // bitsandbytes create_normal_map: 16 levels from -1 through -0.6961928… to 0.7229568… and 1.
+    expect(levels.split(/\s+/).filter((word) => /^-?\d/.test(word))).toHaveLength(16 + 2);
+    expect(levels).toMatch(/\s-1\s+-0\.696193\s[\s\S]*0\.722957\s+1$/);
+  });
+
   it("--json is the report object", async () => {
     const result = await runCliCaptured(["dtype", "3.14159265358979", "--as", "fp32", "--json"], {});
     const report = JSON.parse(result.stdout);

@@ -7,7 +7,8 @@ afterEach(async () => settings?.cleanup());
 
 async function offlineEnv() {
   settings = await tempSettings();
-  return { HF_HUB_CACHE: settings.hfCacheDir, VRAMPLAN_CACHE: settings.cacheDir, HF_HUB_OFFLINE: "1" };
+  // A wide terminal: these tests read whole lines; fitting to a width has its own test.
+  return { HF_HUB_CACHE: settings.hfCacheDir, VRAMPLAN_CACHE: settings.cacheDir, HF_HUB_OFFLINE: "1", COLUMNS: "250" };
 }
 
 /*

@@ -28,7 +28,8 @@ async function closedPort(): Promise<number> {
 
 async function envFor(extra: Record<string, string> = {}) {
   settings = await tempSettings();
-  return { HF_HUB_CACHE: settings.hfCacheDir, VRAMPLAN_CACHE: settings.cacheDir, HF_HUB_OFFLINE: "1", ...extra };
+  // A wide terminal: these tests read whole lines; fitting to a width has its own test.
+  return { HF_HUB_CACHE: settings.hfCacheDir, VRAMPLAN_CACHE: settings.cacheDir, HF_HUB_OFFLINE: "1", COLUMNS: "250", ...extra };
 }
 
 describe("vramplan plan", () => {

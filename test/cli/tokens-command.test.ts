@@ -14,7 +14,8 @@ const COMMIT = "fedcba9876543210fedcba9876543210fedcba98";
 
 async function offlineEnv() {
   settings = await tempSettings();
-  return { HF_HUB_CACHE: settings.hfCacheDir, VRAMPLAN_CACHE: settings.cacheDir, HF_HUB_OFFLINE: "1" };
+  // A wide terminal: these tests read whole lines; fitting to a width has its own test.
+  return { HF_HUB_CACHE: settings.hfCacheDir, VRAMPLAN_CACHE: settings.cacheDir, HF_HUB_OFFLINE: "1", COLUMNS: "250" };
 }
 
 const FRANCE = JSON.stringify([{ role: "user", content: "What is the capital of France?" }]);

@@ -114,3 +114,51 @@ describe("how a value is stored", () => {
     expect(values.map((stored) => stored.exponent * 2 + stored.mantissa)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });
+
+describe("edge values a user types", () => {
+  it("-0 keeps its sign bit: fp32 1 00000000 000…0", () => {
+    const report = describeValue("-0", ["fp32", "bf16"]);
+    expect(Object.is(report.value, -0)).toBe(true);
+    for (const conversion of report.conversions) {
+      expect(conversion.nearest.fields).toEqual({ sign: 1, exponent: 0, mantissa: 0 });
+      expect(conversion.nearest.absoluteError).toBe(0);
+    }
+  });
+
+  it("infinity is exact in IEEE formats, NaN in float8_e4m3fn (no infinity), the largest value in fp4", () => {
+    const [fp32, e4m3, fp4] = describeValue("inf", ["fp32", "fp8_e4m3", "fp4_e2m1"]).conversions;
+    // fp32: exponent all ones (255), mantissa 0, in either rounding.
+    expect([fp32?.nearest.fields, fp32?.nearest.flags, fp32?.nearest.absoluteError, fp32?.differ]).toEqual([{ sign: 0, exponent: 255, mantissa: 0 }, ["exact"], 0, false]);
+    // float8_e4m3fn's only NaN pattern is S.1111.111.
+    expect([e4m3?.nearest.fields, e4m3?.nearest.flags]).toEqual([{ sign: 0, exponent: 15, mantissa: 7 }, ["nan"]]);
+    expect([fp4?.nearest.value, fp4?.nearest.flags]).toEqual([6, ["overflow"]]);
+  });
+
+  it("1e-400 is below fp64 itself: stored as 0 everywhere, with the whole value lost, not an error of 0", () => {
+    const report = describeValue("1e-400", ["fp64", "fp32"]);
+    expect(report.inputRange).toBe("underflow");
+    for (const conversion of report.conversions) {
+      expect(conversion.nearest.value).toBe(0);
+      expect(conversion.nearest.absoluteError).toBeNull();
+      expect(conversion.nearest.relativeError).toBe(1);
+      expect(conversion.nearest.flags).toContain("underflow-to-zero");
+    }
+  });
+
+  it("1e400 is beyond fp64: infinity rounded to nearest, the largest finite truncated, both overflows", () => {
+    const [fp64] = describeValue("1e400", ["fp64"]).conversions;
+    expect([fp64?.nearest.value, fp64?.nearest.flags[0], fp64?.nearest.absoluteError]).toEqual([Infinity, "overflow", Infinity]);
+    expect([fp64?.truncate.value, fp64?.truncate.flags[0]]).toEqual([Number.MAX_VALUE, "overflow"]);
+  });
+
+  it("int8 reaches -128 (two's complement 10000000) and clamps below it", () => {
+    expect(describeValue("-128", ["int8"]).conversions[0]?.nearest).toMatchObject({ bits: "10000000", value: -128, flags: ["exact"] });
+    expect(describeValue("-200", ["int8"]).conversions[0]?.nearest).toMatchObject({ value: -128, flags: ["overflow", "rounded"] });
+  });
+
+  it("nf4 stores the nearest of bitsandbytes' 16 levels: 0.3 → level 11 (0.33791524…), and refuses a value outside [-1, 1]", () => {
+    // create_normal_map's levels 10 and 11 are 0.24611230… and 0.33791524…: 0.3 is nearer the second.
+    expect(describeValue("0.3", ["nf4"]).conversions[0]?.nearest).toMatchObject({ bits: "1011", fields: { index: 11 }, value: 0.33791524171829224 });
+    expect(() => describeValue("3", ["nf4"])).toThrow(/between -1 and 1 .*16 levels: -1, -0\.6962/);
+  });
+});

@@ -7,9 +7,9 @@ import { EXIT_CODES, UsageError } from "../../errors.js";
 import { resolveServing } from "../../plan.js";
 import { BATCH_FORMATS, renderBatch, type BatchFormat } from "../../report/batch-formats.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
-import type { CliCommand, CliIo } from "../output.js";
+import { outputWidth, type CliCommand, type CliIo } from "../output.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
-import { progressBar } from "../progress.js";
+import { progressBar, progressLines } from "../progress.js";
 import { readInputFile, readStdinOf, STDIN_ARG } from "../read-input.js";
 import { cliHubSettings } from "../settings.js";
 
@@ -41,10 +41,10 @@ export const batchCommand = {
     if (entries.length === 0) throw new UsageError(`${args.file === STDIN_ARG ? "stdin" : args.file} names no model: one org/name per line`);
     const options = planOptionsFromArgs(args);
     const serving = options.serving ? await resolveServing(options.serving) : undefined;
-    const bar = io.isTTY ? progressBar(io.stderr) : undefined;
-    const rows = await runBatch(entries, { plan: options, serving, hub: cliHubSettings(io, args), concurrency: args.concurrency, ...(bar && { onProgress: bar.update }) });
-    bar?.finish();
-    const output = renderBatch(rows, format);
+    const progress = io.isTTY ? progressBar(io.stderr) : progressLines(io.stderr, io.now);
+    const rows = await runBatch(entries, { plan: options, serving, hub: cliHubSettings(io, args), concurrency: args.concurrency, onProgress: progress.update });
+    progress.finish();
+    const output = renderBatch(rows, format, { width: outputWidth(io) });
     if (args.out) {
       try {
         await writeFileAtomic(args.out, output);

@@ -1,7 +1,7 @@
 import type { Argv } from "yargs";
 import { planRepo } from "../../plan-repo.js";
 import { renderPlanTable } from "../../report/table.js";
-import type { CliCommand, CliIo } from "../output.js";
+import { outputWidth, type CliCommand, type CliIo } from "../output.js";
 import { UsageError } from "../../errors.js";
 import { parseMemorySize, parseTokenCount } from "../parse-tokens.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
@@ -56,7 +56,7 @@ export const planCommand = {
     if (planned.kind === "gguf") {
       if (args.chart) throw new UsageError("--chart draws safetensors plans; for a GGUF repo the table compares its files");
       const { renderGgufPlan } = await import("../../report/gguf.js");
-      io.stdout(args.json ? `${JSON.stringify(planned.plan, null, 2)}\n` : renderGgufPlan(planned.plan, { explain: args.explain }));
+      io.stdout(args.json ? `${JSON.stringify(planned.plan, null, 2)}\n` : renderGgufPlan(planned.plan, { explain: args.explain, width: outputWidth(io) }));
       return;
     }
     if (args.ram !== undefined || args.file !== undefined) throw new UsageError("--file and --ram are for GGUF repos; this one is a safetensors checkpoint");
@@ -65,6 +65,6 @@ export const planCommand = {
       const { writeMemoryChart } = await import("../../report/chart-file.js");
       await writeMemoryChart(args.chart, result);
     }
-    io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain }));
+    io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain, width: outputWidth(io) }));
   },
 } satisfies CliCommand<PlanCommandArgs>;
