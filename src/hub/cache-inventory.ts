@@ -21,7 +21,7 @@ export interface CacheInventory {
   hfCacheDir: string;
   cacheDir: string;
   revisions: CachedRevision[];
-  /** Repos the HF cache scanner could not read (half-deleted folders, foreign files). */
+  /** Folders the HF cache scanner could not read (half-deleted downloads, stray refs, foreign files), in words. */
   warnings: string[];
 }
 
@@ -55,7 +55,7 @@ export async function listCache(settings: Pick<HubSettings, "hfCacheDir" | "cach
         revision.hfCacheBytes = cached.size;
       }
     }
-    warnings.push(...scanned.warnings.map((warning) => warning.message));
+    warnings.push(...scanned.warnings.map((warning) => describeScanWarning(warning, settings.hfCacheDir)));
   } catch (error) {
     // No HF cache yet is an empty cache, not an error.
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
@@ -81,6 +81,36 @@ export async function listCache(settings: Pick<HubSettings, "hfCacheDir" | "cach
 
   const revisions = [...byKey.values()].sort((a, b) => a.id.localeCompare(b.id) || a.commit.localeCompare(b.commit));
   return { hfCacheDir: settings.hfCacheDir, cacheDir: settings.cacheDir, revisions, warnings };
+}
+
+/**
+ * The scanner's errors in words, one line each, paths relative to the cache: it skips a whole repo
+ * folder for one bad entry, so each says which folder and what is wrong with it.
+ */
+export function describeScanWarning(warning: unknown, hfCacheDir: string): string {
+  const message = warning instanceof Error ? warning.message : String(warning);
+  const relative = (path: string) => (path.startsWith(hfCacheDir) ? path.slice(hfCacheDir.length).replace(/^[\\/]+/, "") : path);
+  const folderOf = (path: string) => relative(path).split(/[\\/]/)[0] ?? path;
+  const missingCommits = /^Reference\(s\) refer to missing commit hashes: (.*) \((.*)\)$/s.exec(message);
+  if (missingCommits) {
+    let refs: Record<string, string[]> = {};
+    try {
+      refs = JSON.parse(missingCommits[1] as string) as Record<string, string[]>;
+    } catch {
+      // Described generically below.
+    }
+    const pointers = Object.entries(refs).map(([commit, names]) => `refs/${names.join(", refs/")} → ${JSON.stringify(commit)}`);
+    return `${folderOf(missingCommits[2] as string)}: skipped, its ${pointers.join("; ") || "refs"} name${pointers.length === 1 ? "s" : ""} no snapshot in the cache`;
+  }
+  const missingFile = /^ENOENT: no such file or directory, (?:stat|lstat|open|realpath) '(.*)'$/s.exec(message);
+  if (missingFile) return `${folderOf(missingFile[1] as string)}: skipped, ${relative(missingFile[1] as string)} is missing (a link to a deleted or unfinished download)`;
+  const notRepo = /^Repo path is not a valid HuggingFace cache directory: (.*)$/s.exec(message);
+  if (notRepo) return `${notRepo[1]}: skipped, not a Hugging Face cache folder`;
+  const noSnapshots = /^Snapshots dir doesn't exist in cached repo (.*)$/s.exec(message);
+  if (noSnapshots) return `${folderOf(noSnapshots[1] as string)}: skipped, it has no snapshots/ folder`;
+  const fileSnapshot = /^Snapshots folder corrupted\. Found a file: (.*)$/s.exec(message);
+  if (fileSnapshot) return `${folderOf(fileSnapshot[1] as string)}: skipped, ${relative(fileSnapshot[1] as string)} is a file where a snapshot folder belongs`;
+  return `skipped a folder the scanner could not read: ${JSON.stringify(message).slice(1, -1)}`;
 }
 
 function relativeToSnapshot(path: string, snapshot: string): string {

@@ -24,5 +24,6 @@ export function renderCacheList(inventory: CacheInventory): string {
   const widths = header.map((cell, column) => Math.max(cell.length, ...lines.map((line) => line[column]?.length ?? 0)));
   for (const line of [header, ...lines]) out.push(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd());
   for (const warning of inventory.warnings) out.push(`warning: ${warning}`);
+  if (inventory.warnings.length > 0) out.push("(huggingface-cli scan-cache skips these too; `huggingface-cli delete-cache` or removing the folder clears them)");
   return out.join("\n") + "\n";
 }

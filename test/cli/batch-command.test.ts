@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../src/errors.js";
@@ -147,10 +147,30 @@ describe("vramplan batch and cache against a Hub over HTTP", () => {
     expect(JSON.parse(offline.stdout).model.commit).toBe(commitFor("meta-llama/Llama-3.2-1B"));
   });
 
+  it("cache ls says in words which folders it skipped and why: a ref to no snapshot, a link to a deleted blob", async () => {
+    const env = await cacheEnv({ HF_ENDPOINT: server.endpoint });
+    await runCliCaptured(["cache", "prefetch", "Qwen/Qwen2.5-0.5B", "meta-llama/Llama-3.2-1B"], env);
+    // A hand-written ref with a line break, and a blob removed from under its snapshot link.
+    await writeFile(join(settings.hfCacheDir, "models--Qwen--Qwen2.5-0.5B", "refs", "dev"), "not-a-sha\n");
+    const snapshot = join(settings.hfCacheDir, "models--meta-llama--Llama-3.2-1B", "snapshots", commitFor("meta-llama/Llama-3.2-1B"));
+    await rm(join(snapshot, await readlink(join(snapshot, "config.json"))));
+    const table = await runCliCaptured(["cache", "ls"], env);
+    expect(table.code).toBe(0);
+    const warnings = table.stdout.split("\n").filter((line) => line.startsWith("warning:"));
+    expect(warnings).toEqual([
+      'warning: models--Qwen--Qwen2.5-0.5B: skipped, its refs/dev → "not-a-sha\\n" names no snapshot in the cache',
+      `warning: models--meta-llama--Llama-3.2-1B: skipped, models--meta-llama--Llama-3.2-1B/snapshots/${commitFor("meta-llama/Llama-3.2-1B")}/config.json is missing (a link to a deleted or unfinished download)`,
+    ]);
+    expect(table.stdout).toContain("huggingface-cli delete-cache");
+  });
+
   it("cache path names both caches; prefetch refuses to run offline", async () => {
     const env = await cacheEnv({ HF_HUB_OFFLINE: "1" });
     const path = await runCliCaptured(["cache", "path", "--json"], env);
-    expect(JSON.parse(path.stdout)).toEqual({ hfCache: settings.hfCacheDir, vramplanCache: settings.cacheDir });
+    // The same keys as cache ls --json.
+    expect(JSON.parse(path.stdout)).toEqual({ hfCacheDir: settings.hfCacheDir, cacheDir: settings.cacheDir });
+    const listed = JSON.parse((await runCliCaptured(["cache", "ls", "--json"], env)).stdout);
+    expect({ hfCacheDir: listed.hfCacheDir, cacheDir: listed.cacheDir }).toEqual(JSON.parse(path.stdout));
     const prefetch = await runCliCaptured(["cache", "prefetch", "Qwen/Qwen2.5-7B"], env);
     expect(prefetch.code).toBe(EXIT_CODES.usage);
     expect(prefetch.stderr).toBe("vramplan: cache prefetch needs the network: unset HF_HUB_OFFLINE\n");

@@ -37,7 +37,8 @@ export const cacheCommand = {
     const settings = cliHubSettings(io, args);
     switch (args.action) {
       case "path":
-        io.stdout(args.json ? JSON.stringify({ hfCache: settings.hfCacheDir, vramplanCache: settings.cacheDir }) + "\n" : `${settings.hfCacheDir}\n${settings.cacheDir}\n`);
+        // The same keys as `cache ls --json`.
+        io.stdout(args.json ? JSON.stringify({ hfCacheDir: settings.hfCacheDir, cacheDir: settings.cacheDir }) + "\n" : `${settings.hfCacheDir}\n${settings.cacheDir}\n`);
         return;
       case "ls": {
         const inventory = await listCache(settings);
