@@ -1,5 +1,7 @@
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../src/errors.js";
 import { hubSettingsFromEnv, plan } from "../../src/index.js";
@@ -59,6 +61,19 @@ describe("vramplan plan", () => {
     const printed = JSON.parse((await runCliCaptured(["plan", "google/gemma-2-9b", "--json"], env)).stdout);
     const returned = await plan("google/gemma-2-9b", { hub: { ...hubSettingsFromEnv(env), offline: true } });
     expect(printed).toEqual(JSON.parse(JSON.stringify(returned)));
+  });
+
+  it("--chart says on stderr what it wrote, and a path it cannot write is refused before planning", async () => {
+    const env = await envFor();
+    const path = join(settings.root, "memory.svg");
+    const result = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "-c", "32k", "--chart", path, "--json"], env);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`vramplan: wrote ${path}: memory against context (SVG)\n`);
+    expect(JSON.parse(result.stdout).schema).toBe("vramplan.plan/1");
+    expect(await readFile(path, "utf8")).toMatch(/^<svg /);
+    const directory = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "--chart", settings.root], env);
+    expect([directory.code, directory.stdout]).toEqual([2, ""]);
+    expect(directory.stderr).toBe(`vramplan: --chart ${settings.root} is a directory: name a file in it, e.g. ${join(settings.root, "memory.svg")}\n`);
   });
 
   it("--explain substitutes the numbers into the KV formula", async () => {

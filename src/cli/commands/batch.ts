@@ -1,12 +1,11 @@
-import { stat } from "node:fs/promises";
-import { dirname, extname, join, resolve } from "node:path";
+import { extname } from "node:path";
 import type { Argv } from "yargs";
 import { readModelIds } from "../../batch/read-ids.js";
 import { runBatch } from "../../batch/run-batch.js";
 import { EXIT_CODES, UsageError } from "../../errors.js";
 import { resolveServing } from "../../plan.js";
 import { BATCH_FORMATS, renderBatch, type BatchFormat } from "../../report/batch-formats.js";
-import { writeFileAtomic } from "../../util/atomic-write.js";
+import { checkOutputFile, writeOutputFile } from "../output-file.js";
 import { outputWidth, type CliCommand, type CliIo } from "../output.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
 import { progressBar, progressLines } from "../progress.js";
@@ -34,7 +33,7 @@ export const batchCommand = {
   run: async (args: BatchArgs, io: CliIo) => {
     if (!Number.isSafeInteger(args.concurrency) || args.concurrency < 1) throw new UsageError(`--concurrency must be a positive whole number, got ${args.concurrency}`);
     // Checked before any model is planned: a bad path should not cost a whole run.
-    if (args.out !== undefined) await checkOutPath(args.out);
+    if (args.out !== undefined) await checkOutputFile("--out", args.out, "plans.csv");
     const format = args.format ?? formatFromExtension(args.out);
     const text = args.file === STDIN_ARG ? await readStdinOf(io) : await readInputFile(args.file);
     const entries = readModelIds(text, args.revision);
@@ -45,13 +44,8 @@ export const batchCommand = {
     const rows = await runBatch(entries, { plan: options, serving, hub: cliHubSettings(io, args), concurrency: args.concurrency, onProgress: progress.update });
     progress.finish();
     const output = renderBatch(rows, format, { width: outputWidth(io) });
-    if (args.out) {
-      try {
-        await writeFileAtomic(args.out, output);
-      } catch (error) {
-        throw new UsageError(`cannot write --out ${args.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; name a writable file`);
-      }
-    } else io.stdout(output);
+    if (args.out) await writeOutputFile("--out", args.out, output);
+    else io.stdout(output);
     const failed = rows.filter((row) => row.error).length;
     if (failed > 0) {
       io.stderr(`vramplan: ${failed} of ${rows.length} models failed (see their rows)\n`);
@@ -66,13 +60,3 @@ const EXTENSION_FORMATS: Readonly<Record<string, BatchFormat>> = { ".csv": "csv"
 function formatFromExtension(out: string | undefined): BatchFormat {
   return (out && EXTENSION_FORMATS[extname(out).toLowerCase()]) || "table";
 }
-
-/** --out names a file in an existing directory: not a directory, not a path through a file. */
-async function checkOutPath(out: string): Promise<void> {
-  const existing = await stat(out).catch(() => null);
-  if (existing?.isDirectory()) throw new UsageError(`--out ${out} is a directory: name a file in it, e.g. ${join(out, "plans.csv")}`);
-  const directory = await stat(dirname(resolve(out))).catch(() => null);
-  if (!directory) throw new UsageError(`--out ${out}: the directory ${dirname(resolve(out))} does not exist; create it first`);
-  if (!directory.isDirectory()) throw new UsageError(`--out ${out}: ${dirname(resolve(out))} is not a directory`);
-}
-

@@ -1,6 +1,7 @@
 import type { Argv } from "yargs";
 import { planRepo } from "../../plan-repo.js";
 import { renderPlanTable } from "../../report/table.js";
+import { checkOutputFile, writeOutputFile } from "../output-file.js";
 import { outputWidth, type CliCommand, type CliIo } from "../output.js";
 import { UsageError } from "../../errors.js";
 import { parseMemorySize, parseTokenCount } from "../parse-tokens.js";
@@ -41,6 +42,7 @@ export const planCommand = {
       .example("$0 plan Qwen/Qwen2.5-7B-Instruct-AWQ --messages chat.json --max-new-tokens 1024", "the context a conversation needs")
       .example("$0 plan bartowski/Meta-Llama-3.1-8B-Instruct-GGUF -c 8k --gpu 4090", "every quantization file of a GGUF repo: fit, --n-gpu-layers"),
   run: async (args: PlanCommandArgs, io: CliIo) => {
+    if (args.chart !== undefined) await checkOutputFile("--chart", args.chart, "memory.svg");
     const options = planOptionsFromArgs(args, { chart: args.chart !== undefined });
     const input = await promptInputFromArgs(args, io);
     if (!input && args.maxNewTokens !== undefined) throw new UsageError("--max-new-tokens goes with --messages or --prompt-file; with --context, count the answer in");
@@ -61,10 +63,12 @@ export const planCommand = {
     }
     if (args.ram !== undefined || args.file !== undefined) throw new UsageError("--file and --ram are for GGUF repos; this one is a safetensors checkpoint");
     const result = planned.plan;
-    if (args.chart) {
-      const { writeMemoryChart } = await import("../../report/chart-file.js");
-      await writeMemoryChart(args.chart, result);
-    }
     io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain, width: outputWidth(io) }));
+    if (args.chart) {
+      const { renderMemoryChart } = await import("../../report/chart-svg.js");
+      await writeOutputFile("--chart", args.chart, renderMemoryChart(result));
+      // On stderr: stdout may be the --json object.
+      io.stderr(`vramplan: wrote ${args.chart}: memory against context (SVG)\n`);
+    }
   },
 } satisfies CliCommand<PlanCommandArgs>;
