@@ -99,7 +99,8 @@ async function loadOnline(ref: ModelRef, settings: HubSettings): Promise<LoadedM
   const prefixes = speculative && (await sameCommit(speculative, commit)) ? speculative : checkpointPrefixes(remote, commit);
   const manifest = await guard(() => remoteManifest(remote, commit, prefixes), SINGLE_CHECKPOINT);
   if (!manifest) {
-    notes.push(`${ref.id} has no ${SINGLE_CHECKPOINT} or ${SHARDED_INDEX}: weights are derived from config.json`);
+    // Why only: what follows from it (weights derived from config.json) is the plan's warning.
+    notes.push(`${ref.id} has no ${SINGLE_CHECKPOINT} or ${SHARDED_INDEX} on the Hub`);
     return { ...base(ref, commit, "hub", config, notes), manifest: undefined, manifestSource: undefined };
   }
   await writeCachedManifest(settings.cacheDir, ref.id, commit, manifest);
@@ -153,7 +154,7 @@ async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string,
     const notes = options.announce ? [`${reason}: planned from the cache (${ref.revision} was ${commit.slice(0, 7)} when cached)`] : [];
     const cached = await cachedManifest(ref.id, commit, settings, notes);
     if (cached) return { ...base(ref, commit, "hf-cache", config, notes), ...cached };
-    notes.push(`no safetensors headers cached for ${ref.id} at ${commit.slice(0, 7)}: weights are derived from config.json`);
+    notes.push(`the cache holds config.json of ${ref.id} at ${commit.slice(0, 7)} but no safetensors headers: plan once online to read them`);
     return { ...base(ref, commit, "hf-cache", config, notes), manifest: undefined, manifestSource: undefined };
   }
 
