@@ -31,6 +31,11 @@ export function spellOptions(template: string, spell: (option: string) => string
   return template.replace(OPTION, (_match, option: string) => spell(option));
 }
 
+/** A message template in the library's words: `{seq}` → `seq` in backticks, as library callers name it. */
+export function withOptionNames(template: string): string {
+  return spellOptions(template, (option) => `\`${option}\``);
+}
+
 export class VramplanError extends Error {
   override readonly name: string = "VramplanError";
   readonly code: ErrorCode;
@@ -40,7 +45,7 @@ export class VramplanError extends Error {
 
   constructor(code: ErrorCode, template: string, options?: { cause?: unknown }) {
     // Library callers read the options by their library names: `context`, `batch`, `kvDtype`.
-    super(spellOptions(template, (option) => `\`${option}\``), options);
+    super(withOptionNames(template), options);
     this.code = code;
     this.exitCode = EXIT_CODES[code];
     this.template = template;

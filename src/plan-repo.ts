@@ -40,7 +40,7 @@ export async function planRepo(modelId: string, options: RepoPlanOptions & { hub
 }
 
 async function planGguf(modelId: string, options: RepoPlanOptions, settings: HubSettings): Promise<GgufRepoPlan> {
-  if (options.prompt) throw new UsageError("{messages} and {promptFile} need the repo's tokenizer files; for a GGUF repo, count with the original model's repo and pass --context");
+  if (options.prompt) throw new UsageError("{messages} and {promptFile} need the repo's tokenizer files; for a GGUF repo, count with the original model's repo and pass {context}");
   const ref = parseModelRef(modelId, options.revision);
   const [{ loadGgufRepo }, { planGgufRepo }, { GGMLFileQuantizationType }] = await Promise.all([
     import("./gguf/load-gguf-repo.js"),

@@ -1,4 +1,4 @@
-import { ContextTooLongError, UnsupportedModelError, UsageError } from "./errors.js";
+import { ContextTooLongError, UnsupportedModelError, UsageError, withOptionNames } from "./errors.js";
 import { estimateKvCache, type KvCacheEstimate } from "./estimate/kv-cache.js";
 import { estimateWeights, type WeightsEstimate } from "./estimate/weights.js";
 import { quantizationRules } from "./estimate/tensor-roles.js";
@@ -148,7 +148,7 @@ export async function plan(modelId: string, options: PlanOptions & { hub?: Parti
   const counted = await countTokensFor(ref, options.prompt.input, settings, loaded.commit);
   const prompt: PromptContext = { input: counted.input, promptTokens: counted.tokens, newTokens, template: counted.template };
   const planned = planLoadedModel(loaded, { ...options, context: counted.tokens + newTokens }, serving);
-  if (newTokens === 0) planned.notes.push("no --max-new-tokens: the context holds the prompt only, with no room for the answer");
+  if (newTokens === 0) planned.notes.push(withOptionNames("no {maxNewTokens}: the context holds the prompt only, with no room for the answer"));
   planned.notes.push(...counted.notes);
   return { ...planned, options: { ...planned.options, contextSource: "prompt", prompt } };
 }

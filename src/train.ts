@@ -1,5 +1,5 @@
 import { formatInt } from "./report/units.js";
-import { UnsupportedModelError } from "./errors.js";
+import { UnsupportedModelError, withOptionNames } from "./errors.js";
 import { estimateWeights } from "./estimate/weights.js";
 import { quantizationRules } from "./estimate/tensor-roles.js";
 import { loadModel, type LoadedModel } from "./hub/load-model.js";
@@ -42,13 +42,13 @@ export function planTrainLoaded(loaded: LoadedModel, request: TrainRequest, gpu:
   const plan = planTraining({ spec, weights, manifest: loaded.manifest, rules: quantizationRules(loaded.config), dropout: trainsWithDropout(loaded.config) }, { ...options, gpu });
   const warnings = spec.guessed.map((guess) => ({ code: "guessed-field", message: `${guess.field}: assumed ${guess.assumed}` }));
   if (spec.maxContext !== undefined && options.seq > spec.maxContext) {
-    warnings.push({ code: "context-beyond-maximum", message: `--seq ${formatInt(options.seq)} exceeds the model's maximum of ${formatInt(spec.maxContext)} tokens` });
+    warnings.push({ code: "context-beyond-maximum", message: withOptionNames(`{seq} ${formatInt(options.seq)} exceeds the model's maximum of ${formatInt(spec.maxContext)} tokens`) });
   }
   if (spec.parametersFromConfig === false || spec.layers.some((layer) => layer.caches.some((cache) => cache.kind === "state"))) {
     warnings.push({ code: "rough-activations", message: "SSM layers' activations are estimated from their width only" });
   }
   if (options.zero === 0 && options.gpus > 1) {
-    warnings.push({ code: "replicated-states", message: `ZeRO stage 0 replicates every state on each of the ${options.gpus} GPUs: more GPUs add batch, not memory; try --zero 3 (or --fsdp)` });
+    warnings.push({ code: "replicated-states", message: withOptionNames(`ZeRO stage 0 replicates every state on each of the ${options.gpus} GPUs: more GPUs add batch, not memory; try {zero} 3 (or {fsdp})`) });
   }
   return {
     schema: "vramplan.train/1",

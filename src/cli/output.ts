@@ -1,4 +1,5 @@
-import { DEFAULT_WIDTH } from "../report/layout.js";
+import { DEFAULT_WIDTH, type Layout } from "../report/layout.js";
+import { inCliWords } from "./flags.js";
 import { readProcessStdin } from "./read-input.js";
 
 /** Where the CLI writes; injected so commands are testable without a child process. */
@@ -20,6 +21,11 @@ export interface CliIo {
  * The width text views are fitted to: the terminal's, else COLUMNS when set (a pager, a CI log
  * that says its width), else 100.
  */
+/** How text views are laid out for this CLI: fitted to the width, options named as flags. */
+export function cliLayout(io: CliIo): Layout {
+  return { width: outputWidth(io), words: inCliWords };
+}
+
 export function outputWidth(io: CliIo): number {
   if (io.columns !== undefined && io.columns > 0) return io.columns;
   const fromEnv = Number(io.env["COLUMNS"]);

@@ -1,4 +1,5 @@
 import { EXIT_CODES, isVramplanError, spellOptions } from "../errors.js";
+import { cliFlag } from "./flags.js";
 import { scrubToken } from "./settings.js";
 
 /**
@@ -22,11 +23,3 @@ export function reportError(error: unknown, options: { debug: boolean; token?: s
   }
   return isVramplanError(error) ? error.exitCode : EXIT_CODES.internal;
 }
-
-/** The library's option names as this CLI's flags: `kvDtype` → `--kv-dtype`. */
-function cliFlag(option: string): string {
-  return FLAG_NAMES[option] ?? `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-}
-
-/** Options whose flag is not simply their name in kebab case. */
-const FLAG_NAMES: Readonly<Record<string, string>> = { memoryFraction: "--gpu-memory-utilization", gpuMemoryBytes: "--gpu-memory", microBatch: "--micro-batch" };

@@ -113,7 +113,7 @@ async function loadOffline(ref: ModelRef, settings: HubSettings, file: string | 
   if (builtin) {
     return { id: ref.id, revision: ref.revision, commit: undefined, source: "builtin", listing: pick(builtin, ref.id, file), notes: [`${reason}: planned from vramplan's built-in copy of ${ref.id}'s GGUF headers`] };
   }
-  throw new OfflineNotCachedError(`${reason} and the GGUF headers of ${ref.id}@${ref.revision} are not cached: run once online (vramplan plan ${ref.id}${file ? ` --file ${file}` : ""}), then retry`);
+  throw new OfflineNotCachedError(`${reason} and the GGUF headers of ${ref.id}@${ref.revision} are not cached: plan ${ref.id}${file ? ` (${file})` : ""} once online, then retry`);
 }
 
 export async function loadBuiltinGguf(id: string): Promise<GgufRepoListing | undefined> {

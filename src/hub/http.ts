@@ -150,13 +150,13 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
         release();
         const code = errorCode(error);
         if (code && UNREACHABLE_CODES.has(code)) {
-          throw new UnreachableError(`cannot reach ${url.origin} (${code}): check the connection, HF_ENDPOINT or HTTPS_PROXY, or run with --offline`, `cannot reach ${url.origin}`, { cause: error, refused: true });
+          throw new UnreachableError(`cannot reach ${url.origin} (${code}): check the connection, HF_ENDPOINT or HTTPS_PROXY, or run with {offline}`, `cannot reach ${url.origin}`, { cause: error, refused: true });
         }
         if (init.signal?.aborted) throw error;
         if (isTimeout(error)) {
           // A Hub that hangs will most likely hang again: one timeout, then the caches.
           const seconds = Math.round(timeoutMs / 1000);
-          throw new UnreachableError(`${url.origin} did not answer within ${seconds} s (HF_HUB_DOWNLOAD_TIMEOUT): the Hub is slow or the connection unstable; try again later, or run with --offline`, `${url.origin} did not answer within ${seconds} s`, { cause: error });
+          throw new UnreachableError(`${url.origin} did not answer within ${seconds} s (HF_HUB_DOWNLOAD_TIMEOUT): the Hub is slow or the connection unstable; try again later, or run with {offline}`, `${url.origin} did not answer within ${seconds} s`, { cause: error });
         }
         if (attemptNumber >= maxAttempts) {
           throw new UnreachableError(`request to ${redact(url)} failed ${maxAttempts} times (${code ?? describe(error)}): the Hub is slow or the connection unstable; try again later`, `requests to ${url.origin} kept failing`, { cause: error });

@@ -73,7 +73,7 @@ export function toVramplanError(error: unknown, context: HubErrorContext): Vramp
   }
   if (isTimeout(error) || (error instanceof Error && error.name === "AbortError")) {
     // A body that trickled in past the timeout: the Hub is too slow now, as for a request that hung.
-    return new UnreachableError(`${context.endpoint} stopped sending ${context.what ?? context.id} (timed out): the Hub is slow or the connection unstable; try again later, or run with --offline`, `${context.endpoint} timed out sending ${context.what ?? "a file"}`, { cause: error });
+    return new UnreachableError(`${context.endpoint} stopped sending ${context.what ?? context.id} (timed out): the Hub is slow or the connection unstable; try again later, or run with {offline}`, `${context.endpoint} timed out sending ${context.what ?? "a file"}`, { cause: error });
   }
   if (error instanceof Error && /malformed response|Invalid file size|Expected ETag|Expected size/i.test(error.message)) {
     return new NetworkError(`the Hub sent an unexpected answer for ${context.id} (${error.message}): check HF_ENDPOINT`, { cause: error });

@@ -5,7 +5,7 @@ import { formatBytes, formatCount, formatGiB, formatInt } from "./units.js";
 /** A GGUF repo: one row per quantization file, with its fit on the GPU and llama.cpp's layer split. */
 export function renderGgufPlan(plan: GgufRepoPlan, options: { explain?: boolean } & Layout = {}): string {
   const { model } = plan;
-  const layout: Layout = { width: options.width };
+  const layout: Layout = { width: options.width, words: options.words };
   const origin = model.commit ? ` (${model.commit.slice(0, 7)})` : model.source === "builtin" ? " (built-in copy)" : "";
   const heads = model.kvHeads === model.attentionHeads ? `${model.attentionHeads} heads (MHA)` : `${model.attentionHeads} query / ${model.kvHeads} KV heads`;
   const out = wrapParts([`${model.id} @ ${model.revision}${origin}`, "GGUF", model.architecture, `${formatCount(model.parameters)} parameters`, `${model.layers} layers`, heads, `head_dim ${model.headDim}`], layout);

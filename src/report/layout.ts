@@ -13,6 +13,8 @@ const MIN_WIDTH = 40;
 export interface Layout {
   /** Characters per line; undefined: no limit (the library's default, and JSON-like callers). */
   width?: number | undefined;
+  /** Rewords prose before it is measured: the CLI names options as its flags. */
+  words?: ((text: string) => string) | undefined;
 }
 
 function limitOf(layout: Layout): number {
@@ -20,8 +22,9 @@ function limitOf(layout: Layout): number {
 }
 
 /** Words of `text` on lines of at most `width`; continuation lines start with `hang` spaces. */
-export function wrapText(text: string, layout: Layout, hang = 2): string[] {
+export function wrapText(original: string, layout: Layout, hang = 2): string[] {
   const width = limitOf(layout);
+  const text = layout.words ? layout.words(original) : original;
   if (text.length <= width) return [text];
   const indent = /^ */.exec(text)?.[0] ?? "";
   const words = text.slice(indent.length).split(/ +/);
@@ -44,7 +47,8 @@ export function wrapParts(parts: readonly string[], layout: Layout, separator = 
   const width = limitOf(layout);
   const lines: string[] = [];
   let line = "";
-  for (const part of parts) {
+  for (const original of parts) {
+    const part = layout.words ? layout.words(original) : original;
     const candidate = line === "" ? part : `${line}${separator}${part}`;
     // Room kept for the separator that ends the line if another fact follows.
     if (candidate.length + separator.trimEnd().length <= width || line === "") line = candidate;
@@ -55,7 +59,7 @@ export function wrapParts(parts: readonly string[], layout: Layout, separator = 
   }
   if (line !== "") lines.push(line);
   // A single fact longer than the line wraps between its words.
-  return lines.flatMap((wrapped) => wrapText(wrapped, layout, hang));
+  return lines.flatMap((wrapped) => wrapText(wrapped, { width: layout.width }, hang));
 }
 
 export interface Column {
@@ -71,8 +75,10 @@ export interface TableStyle extends Layout {
 }
 
 /** A table fitted to the width; cells are never cut. */
-export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[], style: TableStyle = {}): string[] {
+export function renderTable(columns: readonly Column[], given: readonly (readonly string[])[], style: TableStyle = {}): string[] {
   const width = limitOf(style);
+  const rows = style.words ? given.map((row) => row.map((cell, column) => (columns[column]?.prose ? (style.words as (text: string) => string)(cell) : cell))) : given;
+  const proseStyle: Layout = { width: style.width };
   const indent = style.indent ?? "";
   const gap = style.gap ?? "  ";
   const all = columns.map((_, index) => index);
@@ -84,7 +90,7 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
   const proseColumns = all.filter((column) => columns[column]?.prose);
   const gridColumns = all.filter((column) => !columns[column]?.prose);
   const under = (row: readonly string[]) =>
-    proseColumns.flatMap((column) => (row[column] ? wrapText(`${indent}    ${row[column]}`, style, 2) : []));
+    proseColumns.flatMap((column) => (row[column] ? wrapText(`${indent}    ${row[column]}`, proseStyle, 2) : []));
   if (widthOf(gridColumns) <= width) {
     const lines = grid(columns, rows, gridColumns, indent, gap);
     // lines[0] is the header row.

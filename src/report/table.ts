@@ -7,7 +7,7 @@ import { formatBytes, formatCount, formatGB, formatGiB, formatInt } from "./unit
 /** The human-readable report of one plan, fitted to `width` when given. */
 export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Layout = {}): string {
   const { model, weights, kvCache } = plan;
-  const layout: Layout = { width: options.width };
+  const layout: Layout = { width: options.width, words: options.words };
   const out: string[] = wrapParts(headerParts(plan), layout);
   const sequences = `${formatInt(kvCache.sequences)} sequence${kvCache.sequences === 1 ? "" : "s"}`;
   const maxNote = plan.options.contextSource === "model maximum" ? " (the model's maximum)" : model.maxContext ? ` (max ${formatInt(model.maxContext)})` : "";

@@ -5,7 +5,7 @@ import { formatCount, formatGB, formatGiB, formatInt } from "./units.js";
 /** The table view of a training plan. */
 export function renderTrainTable(report: TrainReport, options: { explain?: boolean } & Layout = {}): string {
   const { options: o, batch } = report;
-  const layout: Layout = { width: options.width };
+  const layout: Layout = { width: options.width, words: options.words };
   const method = o.method === "full" ? "full fine-tune" : o.method === "lora" ? `LoRA r=${o.loraRank}` : `QLoRA r=${o.loraRank}`;
   const out = [
     ...wrapParts([`${report.model.id} @ ${report.model.revision}${report.model.commit ? ` (${report.model.commit.slice(0, 7)})` : ""}`, report.model.modelType, `${formatCount(report.model.parameters)} parameters`, method, o.precision, o.optimizer], layout),

@@ -1,3 +1,4 @@
+import { withOptionNames } from "../errors.js";
 /**
  * GPU memory as the engines see it. A card sold as "80GB" is not 80 GiB to CUDA: the driver keeps
  * part of it, so `torch.cuda.mem_get_info()` (what vLLM multiplies by gpu_memory_utilization) and
@@ -47,12 +48,12 @@ const REPORTED_TOTALS: Readonly<Record<string, ReportedTotal>> = {
 };
 
 /**
- * What an engine sees as the total memory of one GPU. `overrideBytes` (--gpu-memory) wins; then a
+ * What an engine sees as the total memory of one GPU. `overrideBytes` (the caller's figure) wins; then a
  * reported total; then the nominal size, marked so.
  */
 export function deviceMemory(gpu: { name: string; vendor: string; memoryGiB: number; bytes: number }, overrideBytes?: number): DeviceMemory {
   const unified = unifiedMemoryNote(gpu);
-  if (overrideBytes !== undefined) return { bytes: overrideBytes, basis: "override", source: "--gpu-memory", unified };
+  if (overrideBytes !== undefined) return { bytes: overrideBytes, basis: "override", source: withOptionNames("given as {gpuMemoryBytes}"), unified };
   const reported = REPORTED_TOTALS[`${gpu.name} ${gpu.memoryGiB}`];
   if (reported) return { bytes: Math.round(reported.gib * GIB), basis: "reported", source: reported.source, unified };
   if (gpu.vendor === "Apple") {
@@ -69,7 +70,7 @@ export function deviceMemory(gpu: { name: string; vendor: string; memoryGiB: num
   return {
     bytes: gpu.bytes,
     basis: "nominal",
-    source: `no reported total for the ${gpu.name} ${gpu.memoryGiB} GB: assumed the full ${gpu.memoryGiB} GiB (drivers keep 0.3–1 GiB); pass --gpu-memory with what nvidia-smi or torch.cuda.mem_get_info() reports`,
+    source: withOptionNames(`no reported total for the ${gpu.name} ${gpu.memoryGiB} GB: assumed the full ${gpu.memoryGiB} GiB (drivers keep 0.3–1 GiB); pass {gpuMemoryBytes} with what nvidia-smi or torch.cuda.mem_get_info() reports`),
     unified,
   };
 }

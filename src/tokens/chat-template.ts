@@ -39,7 +39,7 @@ export function selectChatTemplate(
     }
   }
   throw new UnsupportedModelError(
-    `${modelId} has no chat template (no chat_template in tokenizer_config.json, no chat_template.jinja): it is probably a base model; count a plain prompt with --prompt-file instead`,
+    `${modelId} has no chat template (no chat_template in tokenizer_config.json, no chat_template.jinja): it is probably a base model; count a plain prompt with {promptFile} instead`,
   );
 }
 

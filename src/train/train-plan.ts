@@ -135,8 +135,8 @@ export function planTraining(input: TrainInput, options: TrainOptions): TrainPla
 }
 
 function validate(options: TrainOptions): void {
-  for (const [flag, value] of [["--seq", options.seq], ["--micro-batch", options.microBatch], ["--grad-accum", options.gradAccum], ["--gpus", options.gpus]] as const) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number, got ${value}`);
+  for (const [option, value] of [["seq", options.seq], ["microBatch", options.microBatch], ["gradAccum", options.gradAccum], ["gpus", options.gpus]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`{${option}} must be a positive whole number, got ${value}`);
   }
   if (options.method === "qlora" && options.precision === "fp32") throw new UsageError("QLoRA computes in bf16 or fp16: use {precision} mixed-bf16 (or bf16)");
 }

@@ -213,7 +213,7 @@ describe("GPU memory as the engine sees it", () => {
   it("a GPU missing from the table is taken at its nominal size, and the plan says how to do better", async () => {
     const plan = await planBuiltin("Qwen/Qwen2.5-0.5B", { context: 4096 }, { gpu: "RTX A6000" });
     expect(plan.serving!.device).toMatchObject({ bytes: 48 * GIB, basis: "nominal" });
-    expect(plan.warnings.find((warning) => warning.code === "gpu-memory-assumed")?.message).toMatch(/no reported total for the RTX A6000 48 GB: assumed the full 48 GiB .* pass --gpu-memory/);
+    expect(plan.warnings.find((warning) => warning.code === "gpu-memory-assumed")?.message).toMatch(/no reported total for the RTX A6000 48 GB: assumed the full 48 GiB .* pass `gpuMemoryBytes`/);
   });
 
   it("unified memory says how it is counted: Metal's working-set limit on a Mac, the shared pool on a DGX Spark", async () => {

@@ -124,7 +124,7 @@ describe("token counts through a chat template (hand-made tokenizer, counts work
     const id = chatModel("acme/base", {});
     const error = await failure(count(id, { messages: messages(["user", "hello"]) }));
     expect(error.code).toBe("unsupported");
-    expect(error.message).toMatch(/^acme\/base has no chat template .*--prompt-file instead$/);
+    expect(error.message).toMatch(/^acme\/base has no chat template .*`promptFile` instead$/);
   });
 });
 

@@ -6,7 +6,7 @@ import { EXIT_CODES, UsageError } from "../../errors.js";
 import { resolveServing } from "../../plan.js";
 import { BATCH_FORMATS, renderBatch, type BatchFormat } from "../../report/batch-formats.js";
 import { checkOutputFile, writeOutputFile } from "../output-file.js";
-import { outputWidth, type CliCommand, type CliIo } from "../output.js";
+import { cliLayout, type CliCommand, type CliIo } from "../output.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
 import { progressBar, progressLines } from "../progress.js";
 import { readInputFile, readStdinOf, STDIN_ARG } from "../read-input.js";
@@ -43,7 +43,7 @@ export const batchCommand = {
     const progress = io.isTTY ? progressBar(io.stderr) : progressLines(io.stderr, io.now);
     const rows = await runBatch(entries, { plan: options, serving, hub: cliHubSettings(io, args), concurrency: args.concurrency, onProgress: progress.update });
     progress.finish();
-    const output = renderBatch(rows, format, { width: outputWidth(io) });
+    const output = renderBatch(rows, format, cliLayout(io));
     if (args.out) await writeOutputFile("--out", args.out, output);
     else io.stdout(output);
     const failed = rows.filter((row) => row.error).length;

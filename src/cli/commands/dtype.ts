@@ -3,7 +3,7 @@ import { DEFAULT_VALUE_FORMATS, describeValue } from "../../dtype/describe-value
 import { FORMATS } from "../../dtype/formats.js";
 import { formatProperties } from "../../dtype/properties.js";
 import { renderFormatTable, renderValueReport } from "../../report/dtype.js";
-import { outputWidth, type CliCommand, type CliIo } from "../output.js";
+import { cliLayout, type CliCommand, type CliIo } from "../output.js";
 
 export interface DtypeArgs {
   value?: string;
@@ -29,11 +29,11 @@ export const dtypeCommand = {
     const value = args.value ?? (args._[1] === undefined ? undefined : String(args._[1]));
     if (value === undefined) {
       const rows = FORMATS.map(formatProperties);
-      io.stdout(args.json ? `${JSON.stringify({ schema: "vramplan.dtype-table/1", formats: rows }, null, 2)}\n` : renderFormatTable(rows, { width: outputWidth(io) }));
+      io.stdout(args.json ? `${JSON.stringify({ schema: "vramplan.dtype-table/1", formats: rows }, null, 2)}\n` : renderFormatTable(rows, cliLayout(io)));
       return;
     }
     const formats = args.as ? args.as.split(",").map((name) => name.trim()).filter(Boolean) : DEFAULT_VALUE_FORMATS;
     const report = describeValue(value, formats);
-    io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderValueReport(report, { width: outputWidth(io) }));
+    io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderValueReport(report, cliLayout(io)));
   },
 } satisfies CliCommand<DtypeArgs>;

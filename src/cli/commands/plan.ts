@@ -2,7 +2,7 @@ import type { Argv } from "yargs";
 import { planRepo } from "../../plan-repo.js";
 import { renderPlanTable } from "../../report/table.js";
 import { checkOutputFile, writeOutputFile } from "../output-file.js";
-import { outputWidth, type CliCommand, type CliIo } from "../output.js";
+import { cliLayout, type CliCommand, type CliIo } from "../output.js";
 import { UsageError } from "../../errors.js";
 import { parseMemorySize, parseTokenCount } from "../parse-tokens.js";
 import { planOptionsFromArgs, withPlanOptions, type PlanArgs } from "../plan-options.js";
@@ -58,12 +58,12 @@ export const planCommand = {
     if (planned.kind === "gguf") {
       if (args.chart) throw new UsageError("--chart draws safetensors plans; for a GGUF repo the table compares its files");
       const { renderGgufPlan } = await import("../../report/gguf.js");
-      io.stdout(args.json ? `${JSON.stringify(planned.plan, null, 2)}\n` : renderGgufPlan(planned.plan, { explain: args.explain, width: outputWidth(io) }));
+      io.stdout(args.json ? `${JSON.stringify(planned.plan, null, 2)}\n` : renderGgufPlan(planned.plan, { explain: args.explain, ...cliLayout(io) }));
       return;
     }
     if (args.ram !== undefined || args.file !== undefined) throw new UsageError("--file and --ram are for GGUF repos; this one is a safetensors checkpoint");
     const result = planned.plan;
-    io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain, width: outputWidth(io) }));
+    io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain, ...cliLayout(io) }));
     if (args.chart) {
       const { renderMemoryChart } = await import("../../report/chart-svg.js");
       await writeOutputFile("--chart", args.chart, renderMemoryChart(result));

@@ -5,7 +5,7 @@ import { parseLoraTargets } from "../../train/lora.js";
 import { TRAIN_METHODS, type TrainMethod } from "../../train/train-plan.js";
 import { planTrain } from "../../train.js";
 import { renderTrainTable } from "../../report/train.js";
-import { outputWidth, type CliCommand, type CliIo } from "../output.js";
+import { cliLayout, type CliCommand, type CliIo } from "../output.js";
 import { parseTokenCount } from "../parse-tokens.js";
 import { cliHubSettings } from "../settings.js";
 import { EXPLAIN_OPTION, OFFLINE_OPTION, REVISION_OPTION } from "../common-options.js";
@@ -87,6 +87,6 @@ export const trainCommand = {
       },
       settings,
     );
-    io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderTrainTable(report, { explain: args.explain, width: outputWidth(io) }));
+    io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderTrainTable(report, { explain: args.explain, ...cliLayout(io) }));
   },
 } satisfies CliCommand<TrainArgs>;
