@@ -73,7 +73,7 @@ export function renderServing(serving: ServingPlan, layout: Layout = {}): string
           : "does not fit on up to 64";
       out.push(`  ${label}  ${verdict}`);
     }
-    out.push("  (pass --gpu NAME for the full picture on one of them)");
+    out.push(...wrapText("  (pass `gpu` with one of these names for the full picture on it)", layout));
   }
   return out;
 }

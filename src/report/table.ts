@@ -15,7 +15,7 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Lay
   const prompt = plan.options.prompt;
   if (prompt) {
     const what = prompt.template ? `the conversation through the chat template (${prompt.template.file})` : "the prompt";
-    out.push(...wrapText(`        = ${formatInt(prompt.promptTokens)} tokens of ${what} + ${formatInt(prompt.newTokens)} new tokens (--max-new-tokens)`, layout));
+    out.push(...wrapText(`        = ${formatInt(prompt.promptTokens)} tokens of ${what} + ${formatInt(prompt.newTokens)} new tokens (\`maxNewTokens\`)`, layout));
   }
   out.push("");
 

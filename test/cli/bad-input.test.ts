@@ -175,8 +175,8 @@ describe("errors name options as the caller spells them", () => {
     const { planTrain } = await import("../../src/train.js");
     const env = await offline();
     const hub = { hfCacheDir: env.HF_HUB_CACHE, cacheDir: env.VRAMPLAN_CACHE, offline: true };
-    const options = { method: "full", precision: "mixed-bf16", optimizer: "adamw", seq: 204_800, microBatch: 1, gradAccum: 1, gpus: 2, zero: 0, flashAttention: true, checkpointing: "none", loss: "naive", loraRank: 16, loraTargets: "all-linear" } as const;
-    const report = await planTrain("Qwen/Qwen2.5-7B", options, hub);
+    const options = { method: "full", precision: "mixed-bf16", optimizer: "adamw", seq: 204_800, microBatch: 1, gradAccum: 1, gpus: 2, zero: 0, flashAttention: true, checkpointing: "none", loss: "naive", loraRank: 16 } as const;
+    const report = await planTrain("Qwen/Qwen2.5-7B", { ...options, loraTargets: ["all-linear"] }, hub);
     const messages = report.warnings.map((warning) => warning.message);
     expect(messages).toContain("`seq` 204,800 exceeds the model's maximum of 131,072 tokens");
     expect(messages.find((message) => message.startsWith("ZeRO stage 0"))).toMatch(/try `zero` 3 \(or `fsdp`\)$/);
