@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import yargs from "yargs";
 import { EXIT_CODES, UsageError } from "../errors.js";
-import { hubSettingsFromEnv } from "../hub/settings.js";
+import { scrubbingIo } from "./secrets.js";
 import { batchCommand } from "./commands/batch.js";
 import { cacheCommand } from "./commands/cache.js";
 import { dtypeCommand } from "./commands/dtype.js";
@@ -29,7 +29,7 @@ export function preferFastExit(): void {
  */
 export function installCrashHandlers(argv: readonly string[], io: CliIo = processIo): void {
   const crash = (error: unknown) => {
-    process.exitCode = reportError(error, { debug: argv.includes("--debug"), token: hubSettingsFromEnv(io.env).token, stderr: io.stderr });
+    process.exitCode = reportError(error, { debug: argv.includes("--debug"), stderr: scrubbingIo(io).stderr });
     process.exit();
   };
   process.on("uncaughtException", crash);
@@ -54,8 +54,9 @@ function packageVersion(): string {
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 const commands: CliCommand<never>[] = [planCommand, batchCommand, tokensCommand, trainCommand, cacheCommand, dtypeCommand] as CliCommand<never>[];
 
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliIo = processIo): Promise<number> {
   const debug = argv.includes("--debug");
+  const io = scrubbingIo(given);
   const parser = yargs(negativeNumbersAsValues(protectStdinDash(argv)))
     .scriptName("vramplan")
     // Operands stay as typed: "-0" must keep its sign, "007" is an id, not 7.
@@ -92,7 +93,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     // --help and --version are answered by yargs itself, with no command to run.
     if (chosen && !args["help"] && !args["version"]) await chosen.run(args as never, io);
   } catch (error) {
-    return reportError(error, { debug, token: hubSettingsFromEnv(io.env).token, stderr: io.stderr });
+    return reportError(error, { debug, stderr: io.stderr });
   }
   // A command that finished but has a verdict (a batch with failed rows) sets process.exitCode.
   return typeof process.exitCode === "number" ? process.exitCode : EXIT_CODES.ok;

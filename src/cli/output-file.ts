@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import type { CliIo } from "./output.js";
 
 /**
  * A file a command writes (`batch --out`, `plan --chart`): checked before any work is done, so a bad
@@ -16,9 +17,9 @@ export async function checkOutputFile(flag: string, path: string, example: strin
   if (!directory.isDirectory()) throw new UsageError(`${flag} ${path}: ${dirname(resolve(path))} is not a directory`);
 }
 
-export async function writeOutputFile(flag: string, path: string, content: string): Promise<void> {
+export async function writeOutputFile(io: CliIo, flag: string, path: string, content: string): Promise<void> {
   try {
-    await writeFileAtomic(path, content);
+    await writeFileAtomic(path, io.scrub ? io.scrub(content) : content);
   } catch (error) {
     throw new UsageError(`cannot write ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; name a writable file`);
   }

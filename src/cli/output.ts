@@ -13,6 +13,8 @@ export interface CliIo {
   readStdin?: () => Promise<string>;
   /** The clock progress lines are paced by; injected by tests. */
   now?: () => number;
+  /** Removes secrets from text the CLI writes to a file; stdout and stderr already do. */
+  scrub?: (text: string) => string;
   /** The terminal's width when stdout is one. */
   columns?: number | undefined;
 }

@@ -1,4 +1,5 @@
 import { NetworkError } from "../errors.js";
+import { checkToken } from "./settings.js";
 
 /**
  * The one door to the network. Every Hub request goes through `createHubFetch`, which
@@ -124,6 +125,7 @@ class RetryGate {
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createHubFetch(settings: HttpSettings): typeof fetch {
+  if (settings.token !== undefined) checkToken(settings.token);
   const endpointOrigin = new URL(settings.endpoint).origin;
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxAttempts = settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;

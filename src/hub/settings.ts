@@ -1,4 +1,5 @@
 import { homedir } from "node:os";
+import { UsageError } from "../errors.js";
 import { join } from "node:path";
 
 /** Everything the loading code needs to know about the user's environment, resolved once. */
@@ -25,6 +26,17 @@ export interface HubSettings {
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 
+/**
+ * A token is one word of printable ASCII. One pasted twice, or read from a file with its line
+ * break inside, would otherwise end up in an HTTP client's error message, and from there in output.
+ * The message names where the token came from, never its value.
+ */
+export function checkToken(token: string, source = "the token"): void {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new UsageError(`${source} contains a space, a line break or a character that cannot go in an HTTP header: set it to the token alone (hf_…), once`);
+  }
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 const isTruthy = (value: string | undefined) => value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
@@ -36,7 +48,9 @@ const isTruthy = (value: string | undefined) => value !== undefined && ["1", "tr
 export function hubSettingsFromEnv(env: Env, home: string = homedir()): HubSettings {
   const xdgCache = env["XDG_CACHE_HOME"] || join(home, ".cache");
   const hfHome = env["HF_HOME"] || join(xdgCache, "huggingface");
+  const tokenVariable = env["HF_TOKEN"] ? "HF_TOKEN" : "HUGGING_FACE_HUB_TOKEN";
   const token = (env["HF_TOKEN"] || env["HUGGING_FACE_HUB_TOKEN"])?.trim();
+  if (token) checkToken(token, tokenVariable);
   const timeoutSeconds = Number(env["HF_HUB_DOWNLOAD_TIMEOUT"]);
   return {
     ...(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds) && { timeoutMs: Math.round(timeoutSeconds * 1000) }),

@@ -44,7 +44,7 @@ export const batchCommand = {
     const rows = await runBatch(entries, { plan: options, serving, hub: cliHubSettings(io, args), concurrency: args.concurrency, onProgress: progress.update });
     progress.finish();
     const output = renderBatch(rows, format, cliLayout(io));
-    if (args.out) await writeOutputFile("--out", args.out, output);
+    if (args.out) await writeOutputFile(io, "--out", args.out, output);
     else io.stdout(output);
     const failed = rows.filter((row) => row.error).length;
     if (failed > 0) {

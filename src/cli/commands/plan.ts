@@ -66,7 +66,7 @@ export const planCommand = {
     io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain, ...cliLayout(io) }));
     if (args.chart) {
       const { renderMemoryChart } = await import("../../report/chart-svg.js");
-      await writeOutputFile("--chart", args.chart, renderMemoryChart(result));
+      await writeOutputFile(io, "--chart", args.chart, renderMemoryChart(result));
       // On stderr: stdout may be the --json object.
       io.stderr(`vramplan: wrote ${args.chart}: memory against context (SVG)\n`);
     }
