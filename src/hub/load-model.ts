@@ -12,7 +12,8 @@ import { toVramplanError, type HubErrorContext } from "./hub-errors.js";
 import { readLocalSafetensorsHeader } from "./local-safetensors.js";
 import { readCachedManifest, writeCachedManifest } from "./manifest-cache.js";
 import { MAX_CONFIG_BYTES, parseConfigText } from "./parse-config.js";
-import { fetchRange, fetchWholeFile, headerFromPrefix, PREFIX_BYTES, shardsFromIndex, type FetchedFile, type RemoteContext } from "./remote.js";
+import { fetchRange, fetchWholeFile, headerFromPrefix, isSafeShardName, MAX_CHECKPOINT_HEADER_BYTES, MAX_SHARDS, PREFIX_BYTES, shardsFromIndex, type FetchedFile, type HeaderBudget, type RemoteContext } from "./remote.js";
+import { checkCheckpoint } from "./safetensors-header.js";
 import type { HubSettings } from "./settings.js";
 
 /** Where the config came from: the Hub, the Hugging Face cache, or vramplan's built-in set. */
@@ -134,14 +135,16 @@ async function remoteManifest(remote: RemoteContext, commit: string, prefixes: C
   if (index instanceof Error) throw index;
   if (!index) return null;
   const shards = await shardsFromIndex(remote, commit, SHARDED_INDEX, index as FetchedFile);
+  const budget: HeaderBudget = { remaining: MAX_CHECKPOINT_HEADER_BYTES };
   // All at once: the HTTP client keeps how many are in flight bounded.
   const files = await Promise.all(
     shards.map(async (shard) => {
       const prefix = await fetchRange(remote, commit, shard.path, 0, shard.readBytes - 1);
       if (!prefix) throw new MalformedFileError(`${remote.id}/${SHARDED_INDEX}`, `names ${shard.path}, which the repo does not have`);
-      return headerFromPrefix(remote, commit, shard.path, prefix);
+      return headerFromPrefix(remote, commit, shard.path, prefix, budget);
     }),
   );
+  checkCheckpoint(`${remote.id}/${SHARDED_INDEX}`, files);
   return { files };
 }
 
@@ -203,10 +206,12 @@ async function localManifest(id: string, commit: string, hfCacheDir: string): Pr
   } catch {
     return undefined;
   }
-  if (shards.length === 0 || shards.some((shard) => shard.includes("..") || shard.startsWith("/"))) return undefined;
+  if (shards.length === 0 || shards.length > MAX_SHARDS || !shards.every(isSafeShardName)) return undefined;
   const paths = await Promise.all(shards.map((shard) => cachedSnapshotFile(hfCacheDir, id, commit, shard)));
   if (paths.some((path) => path === undefined)) return undefined;
-  return { files: await Promise.all(shards.map((shard, i) => readLocalSafetensorsHeader(paths[i] as string, shard))) };
+  const files = await Promise.all(shards.map((shard, i) => readLocalSafetensorsHeader(paths[i] as string, shard)));
+  checkCheckpoint(`${id}/${SHARDED_INDEX}`, files);
+  return { files };
 }
 
 /**

@@ -27,6 +27,15 @@ const HEADER_ENTRY_OVERHEAD = 160;
 const HEADER_FIXED_ALLOWANCE = 4096;
 /** The largest index vramplan reads (DeepSeek-V3's is ~9 MB). */
 export const MAX_INDEX_BYTES = 64_000_000;
+/** Shards one checkpoint may have (huggingface.js MAX_SHARD_COUNT; the largest public ones have a few hundred). */
+export const MAX_SHARDS = 10_000;
+/** Header bytes one checkpoint may have in all (DeepSeek-V3's 163 shards hold ~20 MB). */
+export const MAX_CHECKPOINT_HEADER_BYTES = 512_000_000;
+
+/** What is left of a checkpoint's header allowance, shared by the reads of its shards. */
+export interface HeaderBudget {
+  remaining: number;
+}
 
 /** A non-2xx answer, shaped like @huggingface/hub's HubApiError so one mapper handles both. */
 export class HubResponseError extends Error {
@@ -103,10 +112,14 @@ export async function fetchRange(context: RemoteContext, revision: string, path:
  * header is longer than they hold), checked like a local one: length limit, JSON, offsets inside
  * the file.
  */
-export async function headerFromPrefix(context: RemoteContext, revision: string, path: string, prefix: FetchedFile): Promise<ManifestFile> {
+export async function headerFromPrefix(context: RemoteContext, revision: string, path: string, prefix: FetchedFile, budget?: HeaderBudget): Promise<ManifestFile> {
   const display = `${context.id}/${path}`;
   const length = readHeaderLength(prefix.bytes.subarray(0, HEADER_LENGTH_BYTES), display);
   if (length > MAX_HEADER_BYTES) throw new MalformedFileError(display, `safetensors header of ${length} bytes is over the limit`);
+  if (budget) {
+    budget.remaining -= length;
+    if (budget.remaining < 0) throw new MalformedFileError(display, `the checkpoint's headers add up to more than ${MAX_CHECKPOINT_HEADER_BYTES} bytes: not a model vramplan reads`);
+  }
   let headerBytes = prefix.bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + length);
   if (headerBytes.byteLength < length && (prefix.totalSize === undefined || prefix.bytes.byteLength < prefix.totalSize)) {
     const rest = await fetchRange(context, revision, path, HEADER_LENGTH_BYTES + headerBytes.byteLength, HEADER_LENGTH_BYTES + length - 1);
@@ -150,6 +163,7 @@ export async function shardsFromIndex(context: RemoteContext, revision: string, 
     foreseen.set(shard, (foreseen.get(shard) ?? HEADER_FIXED_ALLOWANCE) + tensor.length + HEADER_ENTRY_OVERHEAD);
   }
   const shards = [...foreseen.keys()];
+  if (shards.length > MAX_SHARDS) throw new MalformedFileError(display, `names ${shards.length} shard files, more than the ${MAX_SHARDS} vramplan reads`);
   if (shards.length === 0 || !shards.every((shard): shard is string => typeof shard === "string" && isSafeShardName(shard))) {
     throw new MalformedFileError(display, "weight_map names a shard file that is not a plain relative path");
   }

@@ -1,0 +1,88 @@
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { isVramplanError } from "../../src/errors.js";
+import { plan } from "../../src/plan.js";
+import { MockHub, type MockModel } from "../support/mock-hub.js";
+import { startMswHub } from "../support/msw-hub.js";
+import { tempSettings, type TempSettings } from "../support/temp-settings.js";
+import { VirtualFile } from "../support/virtual-file.js";
+
+/*
+ * Headers a hostile or broken repo can serve, each of which used to give an "exact" number. The
+ * safetensors library refuses all of them before loading a byte; so does vramplan.
+ */
+const hub = new MockHub();
+const server = startMswHub(hub);
+let settings: TempSettings;
+afterAll(() => server.close());
+afterEach(async () => settings?.cleanup());
+
+const base = hub.models.get("Qwen/Qwen2.5-0.5B") as MockModel;
+
+/** A safetensors file from a header written by hand, with `dataBytes` of data after it. */
+function handMade(header: Record<string, unknown>, dataBytes: number): VirtualFile {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const bytes = new Uint8Array(8 + json.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+  bytes.set(json, 8);
+  return new VirtualFile(bytes, 8 + json.length + dataBytes);
+}
+
+async function refusal(id: string, model: MockModel): Promise<string> {
+  hub.setModel(id, model);
+  settings = await tempSettings();
+  const error = await plan(id, { hub: settings }).catch((caught: unknown) => caught);
+  expect(isVramplanError(error), String(error)).toBe(true);
+  expect((error as { code: string }).code).toBe("malformed");
+  return (error as Error).message;
+}
+
+describe("safetensors headers that do not add up", () => {
+  it("overlapping data_offsets (a 12 MB file claiming 1.3 GB)", async () => {
+    const header = {
+      "a.weight": { dtype: "BF16", shape: [1024, 1024], data_offsets: [0, 2_097_152] },
+      "b.weight": { dtype: "BF16", shape: [1024, 1024], data_offsets: [0, 2_097_152] },
+    };
+    const message = await refusal("hostile/overlap", { config: base.config as object, extra: { "model.safetensors": handMade(header, 2_097_152) } });
+    expect(message).toMatch(/model\.safetensors: tensor "b\.weight" overlaps the tensor before it/);
+  });
+
+  it("a byte span that disagrees with shape × dtype (220 B for 6.1 million parameters)", async () => {
+    const header = { "a.weight": { dtype: "F32", shape: [2048, 3000], data_offsets: [0, 220] } };
+    const message = await refusal("hostile/short-span", { config: base.config as object, extra: { "model.safetensors": handMade(header, 220) } });
+    // 2,048 × 3,000 × 4 B = 24,576,000 B.
+    expect(message).toMatch(/tensor "a\.weight" spans 220 bytes, but its shape \[2048, 3000\] in F32 needs 24576000/);
+  });
+
+  it("a shape whose product is past 2^53", async () => {
+    const header = { "a.weight": { dtype: "U8", shape: [2 ** 30, 2 ** 30, 16], data_offsets: [0, 16] } };
+    const message = await refusal("hostile/huge-shape", { config: base.config as object, extra: { "model.safetensors": handMade(header, 16) } });
+    expect(message).toMatch(/more elements than can be counted exactly/);
+  });
+
+  it("bytes that belong to no tensor", async () => {
+    const header = { "a.weight": { dtype: "U8", shape: [16], data_offsets: [8, 24] } };
+    const message = await refusal("hostile/hole", { config: base.config as object, extra: { "model.safetensors": handMade(header, 24) } });
+    expect(message).toMatch(/bytes 0–8 before tensor "a\.weight" belong to no tensor/);
+  });
+
+  it("an index whose shards all hold the same tensors (the weights billed once per shard)", async () => {
+    const tensors = (base.files?.[0]?.tensors ?? []).slice(0, 3);
+    const shards = ["model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors"];
+    const model: MockModel = { config: base.config as object, files: shards.map((path) => ({ path, tensors })) };
+    // The mock writes an index from the files: each tensor name maps to the last shard, so the
+    // index is written by hand to name all three.
+    const weightMap: Record<string, string> = {};
+    shards.forEach((shard, index) => tensors.forEach((tensor) => (weightMap[`${tensor.name}.copy${index}`] = shard)));
+    model.extra = { "model.safetensors.index.json": JSON.stringify({ metadata: {}, weight_map: weightMap }) };
+    const message = await refusal("hostile/repeated-shards", model);
+    expect(message).toMatch(new RegExp(`tensor "${tensors[0]?.name.replaceAll(".", "\\.")}" is in both model-00001-of-00003\\.safetensors and model-00002-of-00003\\.safetensors`));
+  });
+
+  it("an index naming more shards than any checkpoint has", async () => {
+    const weightMap = Object.fromEntries(Array.from({ length: 20_000 }, (_, index) => [`t${index}`, `model-${String(index + 1).padStart(5, "0")}-of-20000.safetensors`]));
+    const message = await refusal("hostile/many-shards", { config: base.config as object, extra: { "model.safetensors.index.json": JSON.stringify({ weight_map: weightMap }) } });
+    expect(message).toMatch(/names 20000 shard files, more than the 10000 vramplan reads/);
+    // Refused from the index alone: not one shard was asked for.
+    expect(hub.log.filter((entry) => entry.url.includes("hostile/many-shards") && /-of-20000/.test(entry.url))).toEqual([]);
+  });
+});
