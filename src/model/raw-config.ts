@@ -4,6 +4,8 @@
  * field goes by across families, in the order the engines prefer them.
  */
 
+import { UnsupportedModelError } from "../errors.js";
+
 export type RawConfig = Readonly<Record<string, unknown>>;
 
 export function isRawConfig(value: unknown): value is RawConfig {
@@ -15,13 +17,38 @@ export interface FieldHit<T> {
   value: T;
 }
 
-/** The first of `names` holding a positive integer. */
+/**
+ * Bounds on the counts that size per-layer and per-expert work, far above any published model
+ * (the largest have ~128 layers, 256 experts, 262,144-token vocabularies): past them a config is
+ * corrupt or hostile, and planning it would allocate without end.
+ */
+const COUNT_LIMITS: ReadonlyArray<[readonly string[], number]> = [
+  [["num_hidden_layers", "n_layer", "num_layers", "n_layers", "num_nextn_predict_layers"], 10_000],
+  [["num_attention_heads", "n_head", "num_heads", "n_heads", "n_head_kv", "num_kv_heads", "num_key_value_heads", "multi_query_group_num", "num_attention_groups"], 65_536],
+  [["head_dim", "hidden_size_per_head", "v_head_dim", "qk_nope_head_dim", "qk_rope_head_dim", "kv_lora_rank", "q_lora_rank"], 65_536],
+  [["hidden_size", "n_embd", "d_model", "model_dim"], 1_048_576],
+  [["vocab_size", "padded_vocab_size"], 16_777_216],
+  [["num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts", "num_experts_per_tok", "experts_per_token", "moe_top_k"], 65_536],
+];
+const LIMIT_OF = new Map<string, number>(COUNT_LIMITS.flatMap(([names, limit]) => names.map((name) => [name, limit] as [string, number])));
+
+/** The first of `names` holding a positive integer; one past its field's bound is refused, naming it. */
 export function readPositiveInt(config: RawConfig, names: readonly string[]): FieldHit<number> | undefined {
   for (const field of names) {
     const value = config[field];
-    if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return { field, value };
+    if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) {
+      checkBound(field, value);
+      return { field, value };
+    }
   }
   return undefined;
+}
+
+export function checkBound(field: string, value: number): void {
+  const limit = LIMIT_OF.get(field);
+  if (limit !== undefined && value > limit) {
+    throw new UnsupportedModelError(`config.json has ${field} = ${value}, more than any model has (vramplan reads up to ${limit}): the config is corrupt`, field);
+  }
 }
 
 export function readBoolean(config: RawConfig, name: string): boolean | undefined {

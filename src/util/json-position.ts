@@ -144,7 +144,35 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
  * JSON.parse for a file a person may have to fix: a failure is a MalformedFileError naming the
  * file, the line and column and what is wrong there, then `advice` if given.
  */
+/**
+ * How deep a JSON file may nest. Configs, tokenizers and conversations nest a handful of levels;
+ * thousands would overflow the stack of whatever walks the value afterwards (huggingface.js
+ * bounds safetensors indexes at 64 for the same reason).
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** The deepest nesting of `text`, stopping once past `limit`: one pass, strings skipped. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22) {
+      // A string: skip to its closing quote, past escaped characters.
+      for (index++; index < text.length && text.charCodeAt(index) !== 0x22; index++) if (text.charCodeAt(index) === 0x5c) index++;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return deepest;
+}
+
 export function parseJsonFile(text: string, file: string, advice?: string): unknown {
+  if (nestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new MalformedFileError(file, `nests more than ${MAX_JSON_DEPTH} levels deep: not a file vramplan reads${advice ? `: ${advice}` : ""}`);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -92,6 +92,15 @@ describe("a messages file", () => {
     expect(result.code).toBe(EXIT_CODES.malformed);
     expect(result.stderr).toMatch(/messages\[0\]\.content is missing/);
   });
+
+  it("100,000 levels of nesting is a malformed file (exit 7), not a stack overflow (exit 1)", async () => {
+    const env = await offline();
+    const file = join(root as string, "deep.json");
+    await writeFile(file, `[{"role": "user", "content": ${"[".repeat(100_000)}${"]".repeat(100_000)}}]`);
+    const result = await runCliCaptured(["tokens", "Qwen/Qwen2.5-7B-Instruct-AWQ", "--messages", file], env);
+    expect(result.code).toBe(EXIT_CODES.malformed);
+    expect(result.stderr).toMatch(/deep\.json: nests more than 100 levels deep/);
+  });
 });
 
 describe("--version", () => {

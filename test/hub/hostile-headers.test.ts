@@ -86,3 +86,33 @@ describe("safetensors headers that do not add up", () => {
     expect(hub.log.filter((entry) => entry.url.includes("hostile/many-shards") && /-of-20000/.test(entry.url))).toEqual([]);
   });
 });
+
+describe("configs that would make vramplan allocate without end", () => {
+  async function failure(id: string, config: object | string): Promise<{ code: string; message: string }> {
+    hub.setModel(id, { config });
+    settings = await tempSettings();
+    const started = Date.now();
+    const error = await plan(id, { hub: settings }).catch((caught: unknown) => caught);
+    // Refused before any per-layer work: well under the 17 s a million layers used to take.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(isVramplanError(error), String(error)).toBe(true);
+    return { code: (error as { code: string }).code, message: (error as Error).message };
+  }
+
+  it("ten million layers, a billion experts or vocabulary entries: refused naming the field and value", async () => {
+    const config = base.config as Record<string, unknown>;
+    expect(await failure("hostile/layers", { ...config, num_hidden_layers: 10_000_000 })).toEqual({
+      code: "unsupported",
+      message: "config.json has num_hidden_layers = 10000000, more than any model has (vramplan reads up to 10000): the config is corrupt",
+    });
+    expect((await failure("hostile/vocab", { ...config, vocab_size: 1_000_000_000 })).message).toMatch(/vocab_size = 1000000000, more than any model has/);
+    expect((await failure("hostile/heads", { ...config, num_key_value_heads: 1e12 })).message).toMatch(/num_key_value_heads = 1000000000000, more than any model has/);
+  });
+
+  it("100,000 levels of nesting: a malformed file, not a stack overflow", async () => {
+    const deep = `{"model_type": "qwen2", "x": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const { code, message } = await failure("hostile/nested", deep);
+    expect(code).toBe("malformed");
+    expect(message).toMatch(/config\.json: nests more than 100 levels deep/);
+  });
+});
