@@ -13,6 +13,11 @@ export const DEFAULT_REVISION = "main";
 // characters, dots and dashes, at most 96 characters each, with no `--` or `..` anywhere.
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}$/;
 const REVISION = /^[A-Za-z0-9_.\-/]{1,255}$/;
+/**
+ * A revision becomes a file path in the HF cache (refs/<revision>, "refs/pr/1" nested): each part
+ * a name the file system takes with room for a temporary suffix, none hidden, empty or a dot segment.
+ */
+const REVISION_PART = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/;
 
 /**
  * Parses `org/name` or `org/name@revision`. An explicit `revision` argument wins over `@`.
@@ -43,7 +48,7 @@ export function parseModelRef(input: string, revision?: string): ModelRef {
     throw new UsageError(`two revisions for ${id}: @${inlineRevision} and {revision} ${revision}; keep one`);
   }
   const chosen = inlineRevision ?? revision ?? DEFAULT_REVISION;
-  if (!REVISION.test(chosen) || chosen.includes("..")) {
+  if (!REVISION.test(chosen) || chosen.includes("..") || !chosen.split("/").every((part) => REVISION_PART.test(part))) {
     throw new UsageError(`invalid revision "${chosen}": use a branch, tag or commit hash`);
   }
   return { id, revision: chosen };

@@ -17,4 +17,11 @@ describe("parseModelRef", () => {
     expect(() => parseModelRef("Qwen/Qwen2.5-7B@v1", "v2")).toThrow("two revisions for Qwen/Qwen2.5-7B: @v1 and `revision` v2; keep one");
     expect(parseModelRef("Qwen/Qwen2.5-7B@v1", "v1").revision).toBe("v1");
   });
+
+  it("a revision is a path in the HF cache: nested refs like refs/pr/1 pass; a part too long for a file name, hidden or empty does not", () => {
+    expect(parseModelRef("Qwen/Qwen2.5-7B@refs/pr/1").revision).toBe("refs/pr/1");
+    for (const revision of ["a".repeat(255), "x/" + "b".repeat(201), ".hidden", "a//b", "refs/", "../x", "a/./b"]) {
+      expect(() => parseModelRef(`Qwen/Qwen2.5-7B@${revision}`), revision).toThrow(/invalid revision/);
+    }
+  });
 });

@@ -38,7 +38,10 @@ export async function readCachedCommit(hfCacheDir: string, id: string, revision:
  */
 export async function writeCachedRef(hfCacheDir: string, id: string, revision: string, commit: string): Promise<void> {
   if (isCommitHash(revision)) return;
-  await writeFileAtomic(join(repoFolder(hfCacheDir, id), "refs", revision), commit);
+  // The temporary lives in blobs/, beside huggingface_hub's own `.incomplete` files: a scanner of
+  // refs/ (huggingface_hub scan_cache_dir) would take one left by a killed run for a broken ref.
+  const repo = repoFolder(hfCacheDir, id);
+  await writeFileAtomic(join(repo, "refs", revision), commit, { temporaryDir: join(repo, "blobs") });
 }
 
 /** Path of a file in a cached snapshot, or undefined if it is not there (or its blob is gone). */
