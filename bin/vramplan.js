@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { installCrashHandlers, preferFastExit, runCli } from "../dist/bundle/cli.mjs";
+import { exitWhenFlushed, installCrashHandlers, preferFastExit, runCli } from "../dist/bundle/cli.mjs";
 const argv = process.argv.slice(2);
 installCrashHandlers(argv);
 preferFastExit();
-process.exitCode = await runCli(argv);
+exitWhenFlushed(await runCli(argv));

@@ -24,6 +24,15 @@ export function preferFastExit(): void {
 }
 
 /**
+ * Ends the process once what it printed is flushed. The answer is out by then; a socket a
+ * hanging proxy holds open, or a request given up on, must not keep it alive for minutes.
+ */
+export function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
+/**
  * A failure nothing awaited (a bug) still ends as one line and exit code 1, with the stack only
  * under --debug, never as Node's raw dump of the bundle's source.
  */

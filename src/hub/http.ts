@@ -1,4 +1,4 @@
-import { NetworkError } from "../errors.js";
+import { HubHttpError, NetworkError } from "../errors.js";
 import { checkToken } from "./settings.js";
 
 /**
@@ -151,6 +151,14 @@ export function createHubFetch(settings: HttpSettings): typeof fetch {
       } catch (error) {
         release();
         const code = errorCode(error);
+        const proxyStatus = proxyRefusal(error);
+        if (proxyStatus === 407) {
+          // The proxy's own credentials (from HTTPS_PROXY), not the Hub's: retrying cannot help.
+          throw new HubHttpError("accessDenied", `the HTTP proxy asks for credentials it did not accept (407 Proxy Authentication Required) for ${url.origin}: check the user and password in HTTPS_PROXY (or HTTP_PROXY), or ask whoever runs the proxy`, { status: 407, url: redact(url), cause: error });
+        }
+        if (proxyStatus !== undefined) {
+          throw new UnreachableError(`the HTTP proxy refused to connect to ${url.origin} (HTTP ${proxyStatus}): check HTTPS_PROXY and NO_PROXY, or run with {offline}`, `the proxy refused ${url.origin} (HTTP ${proxyStatus})`, { cause: error, refused: true });
+        }
         if (code && UNREACHABLE_CODES.has(code)) {
           throw new UnreachableError(`cannot reach ${url.origin} (${code}): check the connection, HF_ENDPOINT or HTTPS_PROXY, or run with {offline}`, `cannot reach ${url.origin}`, { cause: error, refused: true });
         }
@@ -279,6 +287,16 @@ function errorCode(error: unknown): string | undefined {
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string") return code;
     if ((current as { name?: unknown }).name === "TimeoutError") return "TIMEOUT";
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The status a proxy answered a tunnel (CONNECT) with, from undici's ProxyAgent error. */
+function proxyRefusal(error: unknown): number | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    const match = /^Proxy response \((\d{3})\) !== 200/.exec((current as { message?: unknown }).message as string);
+    if (match) return Number(match[1]);
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;

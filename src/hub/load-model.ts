@@ -89,7 +89,7 @@ async function loadOnline(ref: ModelRef, settings: HubSettings): Promise<LoadedM
   if (!commit) throw new MalformedFileError(`${settings.endpoint}/${ref.id}`, "the Hub's answer names no commit (X-Repo-Commit): is HF_ENDPOINT a Hugging Face Hub?");
   settings.debug?.(`${ref.id}@${ref.revision} is commit ${commit}`);
   // Checked before it is cached: the cache only ever holds configs that parse.
-  const config = parseConfigText(new TextDecoder().decode(fetched.bytes), `${ref.id}/${CONFIG_FILE}`, "the Hub sent a truncated or corrupt file; nothing was cached, try again");
+  const config = parseConfigText(new TextDecoder().decode(fetched.bytes), `${ref.id}/${CONFIG_FILE}`, "the repo's config.json is broken as the Hub serves it (nothing was cached): its owner has to fix it; pick another revision with @revision meanwhile");
   await writeSnapshotFile(settings.hfCacheDir, ref.id, commit, CONFIG_FILE, fetched.etag, fetched.bytes);
   await writeCachedRef(settings.hfCacheDir, ref.id, ref.revision, commit);
 

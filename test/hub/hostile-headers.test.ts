@@ -109,6 +109,13 @@ describe("configs that would make vramplan allocate without end", () => {
     expect((await failure("hostile/heads", { ...config, num_key_value_heads: 1e12 })).message).toMatch(/num_key_value_heads = 1000000000000, more than any model has/);
   });
 
+  it("a config.json the Hub serves broken says whose it is to fix: retrying cannot help", async () => {
+    const { code, message } = await failure("hostile/broken-config", '{"model_type": "llama", "hidden_size": 40');
+    expect(code).toBe("malformed");
+    expect(message).toMatch(/hostile\/broken-config\/config\.json: not valid JSON .*its owner has to fix it/);
+    expect(message).not.toMatch(/try again/);
+  });
+
   it("100,000 levels of nesting: a malformed file, not a stack overflow", async () => {
     const deep = `{"model_type": "qwen2", "x": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
     const { code, message } = await failure("hostile/nested", deep);
