@@ -123,3 +123,30 @@ describe("configs that would make vramplan allocate without end", () => {
     expect(message).toMatch(/config\.json: nests more than 100 levels deep/);
   });
 });
+
+describe("what the Hub sends that becomes a path", () => {
+  it("an ETag of '..', '.' or with a slash never names a file: the blob is named by its content, and an honest run after still works", async () => {
+    settings = await tempSettings();
+    for (const etag of ["..", ".", "../../x", "a/b"]) {
+      hub.options.fault = async (request) => {
+        if (!request.url.endsWith("/config.json")) return undefined;
+        const honest = await hub.serve(request);
+        const headers = new Headers(honest.headers);
+        headers.set("ETag", `"${etag}"`);
+        headers.delete("X-Linked-Etag");
+        return new Response(await honest.arrayBuffer(), { status: honest.status, headers });
+      };
+      const result = await plan("Qwen/Qwen2.5-0.5B", { hub: settings }).finally(() => (hub.options.fault = undefined));
+      expect(result.model.configSource, etag).toBe("hub");
+    }
+    const { readdir, lstat } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const repo = join(settings.hfCacheDir, "models--Qwen--Qwen2.5-0.5B");
+    expect((await lstat(repo)).isDirectory()).toBe(true);
+    expect((await lstat(join(repo, "blobs"))).isDirectory()).toBe(true);
+    // One blob, named by the SHA-256 of its bytes.
+    expect(await readdir(join(repo, "blobs"))).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    const again = await plan("Qwen/Qwen2.5-0.5B", { hub: { ...settings, offline: true } });
+    expect(again.model.configSource).toBe("hf-cache");
+  });
+});
