@@ -1,6 +1,7 @@
-import type { Environment as JinjaEnvironment, Template as JinjaTemplate } from "@huggingface/jinja";
+import type { Template as JinjaTemplate } from "@huggingface/jinja";
 import { ChatTemplateError, MalformedFileError, UnsupportedModelError } from "../errors.js";
 import { lineAndColumn } from "../util/json-position.js";
+import { DEFAULT_RENDER_LIMITS, renderBounded, type RenderLimits } from "./bounded-render.js";
 import type { Conversation } from "./conversation.js";
 
 /** A chat template and where it came from, for error messages. */
@@ -57,26 +58,25 @@ export function specialTokenVariables(tokenizerConfig: Record<string, unknown>):
   return variables;
 }
 
-/** Thrown by our raise_exception, so a template's own refusal is told apart from a failure. */
-class TemplateRaised extends Error {}
-
 /**
  * Renders the conversation through the template with @huggingface/jinja, whose interpreter sees
- * only the values passed here: no file system, no JavaScript objects' prototypes or globals.
+ * only the values passed here: no file system, no JavaScript objects' prototypes or globals. The
+ * template is parsed here, where a syntax error can be located, and run in a bounded worker
+ * (bounded-render.ts): a template that never ends or fills memory is stopped, not the process.
  */
 export async function renderChatTemplate(
   modelId: string,
   source: ChatTemplateSource,
   conversation: Conversation,
   variables: { addGenerationPrompt: boolean; specialTokens: Record<string, string> },
+  limits: RenderLimits = DEFAULT_RENDER_LIMITS,
 ): Promise<string> {
   // Imported here, not at the top: the CLI is one bundle, and a static import of an external
   // package would load the template engine on every run.
-  const { Environment, Template } = await import("@huggingface/jinja");
+  const { Template } = await import("@huggingface/jinja");
   const where = `${modelId}/${source.file}${source.name ? ` ("${source.name}" template)` : ""}`;
-  let template: JinjaTemplate;
   try {
-    template = new Template(source.template);
+    new Template(source.template);
   } catch (error) {
     // The parser reads past the last token when a block is left open, and fails with a TypeError.
     const unclosed = error instanceof TypeError ? unclosedBlock(source.template) : undefined;
@@ -84,47 +84,30 @@ export async function renderChatTemplate(
     const position = locateSyntaxError(Template, source.template, (error as Error).message);
     throw new MalformedFileError(`${where} chat template`, `${position}: ${(error as Error).message}`, { cause: error });
   }
-  try {
-    return withOwnRaiseException(Environment, () =>
-      template.render({
-        messages: conversation.messages,
-        ...(conversation.tools && { tools: conversation.tools }),
-        add_generation_prompt: variables.addGenerationPrompt,
-        ...variables.specialTokens,
-      }),
-    );
-  } catch (error) {
-    const message = (error as Error).message;
-    if (error instanceof TemplateRaised) {
-      const line = findLine(source.template, /raise_exception\s*\(/g, message);
-      throw new ChatTemplateError(`the chat template of ${where} refused the conversation${line ? ` (raise_exception at line ${line})` : ""}: ${message}`, { cause: error });
-    }
-    const line = runtimeErrorLine(source.template, message);
-    throw new ChatTemplateError(`the chat template of ${where} failed while rendering${line ? ` (near line ${line})` : ""}: ${message}`, { cause: error });
-  }
-}
-
-/**
- * @huggingface/jinja defines raise_exception as a plain `throw new Error(message)`, the same kind
- * of error as its own failures, and refuses to let a render variable replace it. For the length of
- * one (synchronous) render, the definition is swapped for one that throws TemplateRaised.
- */
-function withOwnRaiseException<T>(Environment: typeof JinjaEnvironment, render: () => T): T {
-  const prototype = Environment.prototype as unknown as { set: (name: string, value: unknown) => unknown };
-  const original = prototype.set;
-  prototype.set = function (this: unknown, name: string, value: unknown) {
-    const replaced =
-      name === "raise_exception"
-        ? (message: unknown) => {
-            throw new TemplateRaised(String(message));
-          }
-        : value;
-    return original.call(this, name, replaced);
+  const context = {
+    messages: conversation.messages,
+    ...(conversation.tools && { tools: conversation.tools }),
+    add_generation_prompt: variables.addGenerationPrompt,
+    ...variables.specialTokens,
   };
-  try {
-    return render();
-  } finally {
-    prototype.set = original;
+  const outcome = await renderBounded(source.template, context, limits);
+  switch (outcome.kind) {
+    case "ok":
+      return outcome.text;
+    case "raised": {
+      const line = findLine(source.template, /raise_exception\s*\(/g, outcome.message);
+      throw new ChatTemplateError(`the chat template of ${where} refused the conversation${line ? ` (raise_exception at line ${line})` : ""}: ${outcome.message}`);
+    }
+    case "error": {
+      const line = runtimeErrorLine(source.template, outcome.message);
+      throw new ChatTemplateError(`the chat template of ${where} failed while rendering${line ? ` (near line ${line})` : ""}: ${outcome.message}`);
+    }
+    case "timeout":
+      throw new ChatTemplateError(`the chat template of ${where} did not finish within ${limits.timeMs / 1000} s (a loop that does not end?): stopped; count with {promptFile} instead`);
+    case "memory":
+      throw new ChatTemplateError(`the chat template of ${where} used more than ${limits.heapMb} MB while rendering (a string or list that keeps growing?): stopped; count with {promptFile} instead`);
+    case "too-long":
+      throw new ChatTemplateError(`the chat template of ${where} rendered ${outcome.length} characters, more than the ${limits.maxChars} a conversation can be: stopped`);
   }
 }
 

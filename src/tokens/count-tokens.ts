@@ -42,6 +42,7 @@ export async function countTokensFor(ref: ModelRef, input: TokenInput, settings:
   let text: string;
   let template: TokenCount["template"] = null;
   let addSpecialTokens: boolean;
+  let tokenizer: ReturnType<typeof createTokenizer> | undefined;
   if ("messages" in input) {
     // A built-in copy has no commit to fetch at: its other files are built in too, or absent.
     const repoSettings = loaded.source === "builtin" ? { ...settings, offline: true } : settings;
@@ -61,7 +62,14 @@ export async function countTokensFor(ref: ModelRef, input: TokenInput, settings:
       Boolean(input.messages.tools?.length),
     );
     const addGenerationPrompt = input.addGenerationPrompt ?? true;
-    text = await renderChatTemplate(ref.id, source, input.messages, { addGenerationPrompt, specialTokens: specialTokenVariables(tokenizerConfig) });
+    // The template renders in a process of its own (on the other core) while the tokenizer is
+    // built here; a template that refuses the conversation still ends the count.
+    const rendering = renderChatTemplate(ref.id, source, input.messages, { addGenerationPrompt, specialTokens: specialTokenVariables(tokenizerConfig) });
+    rendering.catch(() => undefined);
+    tokenizer = createTokenizer(ref.id, loaded.files.get("tokenizer.json") as Uint8Array, tokenizerConfig);
+    // Marked as handled: if the template fails first, nobody awaits the tokenizer.
+    tokenizer.catch(() => undefined);
+    text = await rendering;
     template = { file: source.file, name: source.name, addGenerationPrompt };
     addSpecialTokens = false;
   } else {
@@ -70,9 +78,8 @@ export async function countTokensFor(ref: ModelRef, input: TokenInput, settings:
     addSpecialTokens = input.addSpecialTokens ?? true;
   }
 
-  // Built after rendering: a template that refuses the conversation fails before this ~0.3 s of work.
-  const tokenizer = await createTokenizer(ref.id, loaded.files.get("tokenizer.json") as Uint8Array, tokenizerConfig);
-  const encoded = tokenizer.encode(text, addSpecialTokens);
+  const built = await (tokenizer ?? createTokenizer(ref.id, loaded.files.get("tokenizer.json") as Uint8Array, tokenizerConfig));
+  const encoded = built.encode(text, addSpecialTokens);
   return {
     schema: "vramplan.tokens/1",
     model: { id: ref.id, revision: ref.revision, commit: loaded.commit ?? null, source: loaded.source },
