@@ -8,6 +8,7 @@ import { storedScheme } from "./estimate/weight-schemes.js";
 import { loadModel, type ConfigSource, type LoadedModel, type ManifestSource } from "./hub/load-model.js";
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
 import { parseModelRef } from "./model-id.js";
+import { checkAttentionAgainstHeaders } from "./model/check-against-headers.js";
 import { deriveModelSpec } from "./model/derive.js";
 import { COMPUTE_DTYPE_BYTES, KV_FORMATS, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice, type KvFormatName } from "./model/dtypes.js";
 import type { CacheKind, MlaShape, ModelSpec } from "./model/spec.js";
@@ -178,11 +179,13 @@ function resolveHubSettings(partial: Partial<HubSettings> = {}): HubSettings {
 
 /** The pure part of `plan`: no I/O, everything from what was loaded. */
 export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, serving?: ServingOptions): Plan {
-  const spec = withCheckpointDtype(deriveModelSpec(loaded.config), loaded);
+  const checked = checkAttentionAgainstHeaders(withCheckpointDtype(deriveModelSpec(loaded.config), loaded), loaded.manifest);
+  const spec = checked.spec;
   const warnings: PlanWarning[] = spec.guessed.map((guess) => ({
     code: "guessed-field",
     message: `${guess.field}: assumed ${guess.assumed}`,
   }));
+  if (checked.warning) warnings.push({ code: "config-contradicts-headers", message: checked.warning });
 
   const { context, contextSource } = resolveContext(spec, options, warnings);
   const batch = options.batch ?? 1;

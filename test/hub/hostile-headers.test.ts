@@ -150,3 +150,18 @@ describe("what the Hub sends that becomes a path", () => {
     expect(again.model.configSource).toBe("hf-cache");
   });
 });
+
+describe("a config that contradicts its own checkpoint", () => {
+  it("head_dim 4096 where k_proj is [128, 896]: the headers win, the KV cache is Qwen2.5-0.5B's, and the plan says so", async () => {
+    settings = await tempSettings();
+    const honest = await plan("Qwen/Qwen2.5-0.5B", { hub: settings, context: 4096 });
+    // 24 layers × K and V × 2 KV heads × 64 × 2 B × 4,096 tokens.
+    expect(honest.kvCache.bytes).toBe(24 * 2 * 2 * 64 * 2 * 4096);
+    hub.setModel("hostile/head-dim", { ...base, config: { ...(base.config as object), head_dim: 4096 } });
+    const planned = await plan("hostile/head-dim", { hub: settings, context: 4096 });
+    expect(planned.kvCache.bytes).toBe(honest.kvCache.bytes);
+    expect(planned.warnings.find((warning) => warning.code === "config-contradicts-headers")?.message).toBe(
+      "config.json gives 2 KV heads × head size 4096 (8192 rows), but layer 0's k_proj has 128: planned from the checkpoint's headers, 2 KV heads × head size 64",
+    );
+  });
+});
