@@ -7,6 +7,7 @@ import {
   readBoolean,
   readObject,
   readPositiveInt,
+  readPositiveIntStrict,
   readString,
   readStringArray,
   type RawConfig,
@@ -149,7 +150,7 @@ function deriveKvHeads(config: RawConfig, modelType: string | undefined, numAtte
   // (Falcon-40B) names its own count (vLLM `get_total_num_kv_heads`).
   const falconLike = modelType === "falcon" || modelType === "RefinedWeb" || modelType === "RefinedWebModel";
   if (falconLike && !readBoolean(config, "new_decoder_architecture") && readBoolean(config, "multi_query")) return 1;
-  const hit = readPositiveInt(config, FIELD_NAMES.numKeyValueHeads);
+  const hit = readPositiveIntStrict(config, FIELD_NAMES.numKeyValueHeads);
   if (hit) return hit.value;
   if (readBoolean(config, "multi_query") === true) return 1;
   if (generic) guessed.push({ field: "num_key_value_heads", assumed: `${numAttentionHeads} (one per attention head, as in MHA)` });
@@ -157,7 +158,7 @@ function deriveKvHeads(config: RawConfig, modelType: string | undefined, numAtte
 }
 
 function deriveHeadDim(config: RawConfig, hiddenSize: number, numAttentionHeads: number): number {
-  const explicit = readPositiveInt(config, FIELD_NAMES.headDim);
+  const explicit = readPositiveIntStrict(config, FIELD_NAMES.headDim);
   if (explicit) return explicit.value;
   if (hiddenSize % numAttentionHeads !== 0) {
     throw new UnsupportedModelError(

@@ -44,6 +44,21 @@ export function readPositiveInt(config: RawConfig, names: readonly string[]): Fi
   return undefined;
 }
 
+/**
+ * As readPositiveInt, for fields whose absence has a meaning (no num_key_value_heads: one per
+ * attention head): a value that is present but not a positive whole number ("8", -1, 12.5, 0) is
+ * refused, naming it, rather than read as absent, which would silently change the KV cache.
+ */
+export function readPositiveIntStrict(config: RawConfig, names: readonly string[]): FieldHit<number> | undefined {
+  const hit = readPositiveInt(config, names);
+  if (hit) return hit;
+  const present = names.find((name) => config[name] !== undefined && config[name] !== null);
+  if (present) {
+    throw new UnsupportedModelError(`config.json has ${present} = ${JSON.stringify(config[present])}, which is not a positive whole number: fix that field (vramplan needs it to size the KV cache)`, present);
+  }
+  return undefined;
+}
+
 export function checkBound(field: string, value: number): void {
   const limit = LIMIT_OF.get(field);
   if (limit !== undefined && value > limit) {

@@ -109,6 +109,15 @@ describe("configs that would make vramplan allocate without end", () => {
     expect((await failure("hostile/heads", { ...config, num_key_value_heads: 1e12 })).message).toMatch(/num_key_value_heads = 1000000000000, more than any model has/);
   });
 
+  it("a KV head count or head size present but invalid is named, not read as absent (which would mean one KV head per attention head)", async () => {
+    const config = base.config as Record<string, unknown>;
+    for (const [field, value] of [["num_key_value_heads", "2"], ["num_key_value_heads", -1], ["num_key_value_heads", 2.5], ["num_key_value_heads", 0], ["head_dim", "64"]] as const) {
+      const { code, message } = await failure(`hostile/${field}-${String(value).replace(/\W/g, "_")}`, { ...config, [field]: value });
+      expect(code, `${field} ${value}`).toBe("unsupported");
+      expect(message).toBe(`config.json has ${field} = ${JSON.stringify(value)}, which is not a positive whole number: fix that field (vramplan needs it to size the KV cache)`);
+    }
+  });
+
   it("a config.json the Hub serves broken says whose it is to fix: retrying cannot help", async () => {
     const { code, message } = await failure("hostile/broken-config", '{"model_type": "llama", "hidden_size": 40');
     expect(code).toBe("malformed");
