@@ -93,6 +93,8 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
   const buffers = { ...empty };
   const quantizationState = { tensors: 0, bytes: 0 };
   const experts = { parameters: 0, bytes: 0 };
+  // The language model's own routed experts: what decides its active parameters per token.
+  let languageModelExperts = 0;
   let bytes = 0;
   let parameters = 0;
   let tensorCount = 0;
@@ -114,7 +116,8 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
       components.set(name, component);
 
       const role = tensorRole(tensor, rules);
-      const routed = name === "language model" && isRoutedExpert(tensor.name);
+      // Routed wherever they sit: the multi-token-prediction module has its own routed experts.
+      const routed = name !== "vision tower" && isRoutedExpert(tensor.name);
       if (routed) experts.bytes += tensor.bytes;
       if (role.kind === "buffer") {
         buffers.tensors += 1;
@@ -128,11 +131,15 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
         parameters += logical;
         component.parameters += logical;
         if (routed) experts.parameters += logical;
+        if (routed && name === "language model") languageModelExperts += logical;
       }
     }
   }
   const moe = spec.moe;
-  const activeParameters = moe ? parameters - experts.parameters + Math.round((experts.parameters * moe.expertsPerToken) / moe.experts) : parameters;
+  // Per token of ordinary decoding: the multi-token-prediction module runs only for speculative
+  // decoding (vLLM loads it then), so it is not active; its own line in `components` says what it adds.
+  const mtp = components.get("multi-token prediction")?.parameters ?? 0;
+  const activeParameters = moe ? parameters - mtp - languageModelExperts + Math.round((languageModelExperts * moe.expertsPerToken) / moe.experts) : parameters - mtp;
   const languageModel = components.get("language model")?.parameters ?? 0;
   return {
     bytes,

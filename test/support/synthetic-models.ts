@@ -17,15 +17,21 @@ function fp8Linear(name: string, out: number, inner: number): MockTensor[] {
   return [tensor(`${name}.weight`, "F8_E4M3", [out, inner]), tensor(`${name}.weight_scale_inv`, "F32", [Math.ceil(out / 128), Math.ceil(inner / 128)])];
 }
 
-/** `config`: DeepSeek-V3's config.json (the built-in fixture's). */
-export function deepSeekScaleModel(config: object, shardCount = 160): MockModel {
+/**
+ * `config`: DeepSeek-V3's config.json (the built-in fixture's). With `mtp`, the checkpoint also
+ * holds the multi-token-prediction module as layer num_hidden_layers, as DeepSeek-V3's does: a MoE
+ * layer plus enorm, hnorm, eh_proj and its own embedding and head copies.
+ */
+export function deepSeekScaleModel(config: object, shardCount = 160, options: { mtp?: boolean } = {}): MockModel {
   const c = config as Record<string, number>;
   const hidden = c["hidden_size"] as number;
+  const vocab = c["vocab_size"] as number;
   const heads = c["num_attention_heads"] as number;
   const qkHead = (c["qk_nope_head_dim"] as number) + (c["qk_rope_head_dim"] as number);
-  const tensors: MockTensor[] = [tensor("model.embed_tokens.weight", "BF16", [c["vocab_size"] as number, hidden])];
-  for (let layer = 0; layer < (c["num_hidden_layers"] as number); layer++) {
-    const p = `model.layers.${layer}`;
+  const layers = c["num_hidden_layers"] as number;
+  const tensors: MockTensor[] = [tensor("model.embed_tokens.weight", "BF16", [vocab, hidden])];
+  const layer = (index: number) => {
+    const p = `model.layers.${index}`;
     tensors.push(
       tensor(`${p}.input_layernorm.weight`, "BF16", [hidden]),
       tensor(`${p}.post_attention_layernorm.weight`, "BF16", [hidden]),
@@ -42,16 +48,28 @@ export function deepSeekScaleModel(config: object, shardCount = 160): MockModel 
       ...fp8Linear(`${prefix}.up_proj`, intermediate, hidden),
       ...fp8Linear(`${prefix}.down_proj`, hidden, intermediate),
     ];
-    if (layer < (c["first_k_dense_replace"] as number)) {
+    if (index < (c["first_k_dense_replace"] as number)) {
       tensors.push(...mlp(`${p}.mlp`, c["intermediate_size"] as number));
     } else {
       tensors.push(tensor(`${p}.mlp.gate.weight`, "BF16", [c["n_routed_experts"] as number, hidden]), tensor(`${p}.mlp.gate.e_score_correction_bias`, "F32", [c["n_routed_experts"] as number]));
       for (let expert = 0; expert < (c["n_routed_experts"] as number); expert++) tensors.push(...mlp(`${p}.mlp.experts.${expert}`, c["moe_intermediate_size"] as number));
       tensors.push(...mlp(`${p}.mlp.shared_experts`, c["moe_intermediate_size"] as number));
     }
+  };
+  for (let index = 0; index < layers; index++) layer(index);
+  tensors.push(tensor("model.norm.weight", "BF16", [hidden]), tensor("lm_head.weight", "BF16", [vocab, hidden]));
+  if (options.mtp) {
+    layer(layers);
+    const p = `model.layers.${layers}`;
+    tensors.push(
+      tensor(`${p}.enorm.weight`, "BF16", [hidden]),
+      tensor(`${p}.hnorm.weight`, "BF16", [hidden]),
+      tensor(`${p}.eh_proj.weight`, "BF16", [hidden, 2 * hidden]),
+      tensor(`${p}.embed_tokens.weight`, "BF16", [vocab, hidden]),
+      tensor(`${p}.shared_head.norm.weight`, "BF16", [hidden]),
+      tensor(`${p}.shared_head.head.weight`, "BF16", [vocab, hidden]),
+    );
   }
-  tensors.push(tensor("model.norm.weight", "BF16", [hidden]), tensor("lm_head.weight", "BF16", [c["vocab_size"] as number, hidden]));
-
   return { config, files: shardTensors(tensors, shardCount) };
 }
 
