@@ -304,8 +304,10 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
       intermediateSize: spec.intermediateSize,
       vocabSize: spec.vocabSize,
       attentionHeads: spec.numAttentionHeads,
-      kvHeads: spec.numKeyValueHeads,
-      headDim: spec.headDim,
+      // Latent attention caches one vector per token and layer, shared by every head: as vLLM
+      // describes it, one KV head of kv_lora_rank + qk_rope_head_dim (576 for DeepSeek-V3).
+      kvHeads: spec.mla ? 1 : spec.numKeyValueHeads,
+      headDim: spec.mla ? spec.mla.kvLoraRank + spec.mla.qkRopeHeadDim : spec.headDim,
       maxContext: spec.maxContext ?? null,
       tiedEmbeddings: spec.tiedEmbeddings,
       layerKinds,

@@ -76,6 +76,17 @@ describe("vramplan plan", () => {
     expect(directory.stderr).toBe(`vramplan: --chart ${settings.root} is a directory: name a file in it, e.g. ${join(settings.root, "memory.svg")}\n`);
   });
 
+  it("an MLA model's KV shape is its latent: 1 head of 512 + 64 in JSON and CSV, not 128 heads of 56", async () => {
+    const env = await envFor();
+    const json = JSON.parse((await runCliCaptured(["plan", "deepseek-ai/DeepSeek-V3", "-c", "4k", "--json"], env)).stdout);
+    // DeepSeek-V3 config.json: kv_lora_rank 512, qk_rope_head_dim 64 (vLLM's MLA head_size 576).
+    expect([json.model.kvHeads, json.model.headDim]).toEqual([1, 576]);
+    const csv = (await runCliCaptured(["batch", "-", "-c", "4k", "--format", "csv"], env, { stdin: "deepseek-ai/DeepSeek-V3\n" })).stdout.split("\n");
+    const header = (csv[0] ?? "").split(",");
+    const row = (csv[1] ?? "").split(",");
+    expect([row[header.indexOf("kv_heads")], row[header.indexOf("head_dim")]]).toEqual(["1", "576"]);
+  });
+
   it("--explain substitutes the numbers into the KV formula", async () => {
     const result = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "-c", "32768", "--explain"], await envFor());
     expect(result.stdout).toContain("KV = 2 × 28 layers × 4 KV heads × 128 head_dim × 2 B (bf16) × 32,768 tokens × 1 = 1,879,048,192 B");
