@@ -5,6 +5,8 @@
  *   const result = await plan("Qwen/Qwen2.5-7B", { context: 32768, hub: hubSettingsFromEnv(process.env) });
  */
 export { plan, planLoadedModel, type Plan, type PlanOptions, type PlanWarning } from "./plan.js";
+export { planRepo, type RepoPlan, type RepoPlanOptions } from "./plan-repo.js";
+export type { GgufRepoPlan, GgufFilePlan } from "./gguf/gguf-plan.js";
 export { hubSettingsFromEnv, DEFAULT_ENDPOINT, type HubSettings } from "./hub/settings.js";
 export { loadModel, type LoadedModel, type ConfigSource, type ManifestSource } from "./hub/load-model.js";
 export { parseModelRef, type ModelRef } from "./model-id.js";

@@ -1,8 +1,10 @@
-import { HubHttpError, isVramplanError, UsageError } from "./errors.js";
+import { isVramplanError, UsageError } from "./errors.js";
 import type { GgufKvType, GgufRepoPlan } from "./gguf/gguf-plan.js";
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
-import { parseModelRef } from "./model-id.js";
+import type { GgufRepo } from "./gguf/load-gguf-repo.js";
+import { parseModelRef, type ModelRef } from "./model-id.js";
 import { plan, type Plan, type PlanOptions } from "./plan.js";
+import { isGgufFirst, meansNoCheckpoint } from "./repo-kind.js";
 
 export interface RepoPlanOptions extends PlanOptions {
   /** A GGUF file (or its quantization) to plan alone; implies a GGUF repo. */
@@ -21,35 +23,39 @@ export type RepoPlan = { kind: "safetensors"; plan: Plan } | { kind: "gguf"; pla
  */
 export async function planRepo(modelId: string, options: RepoPlanOptions & { hub?: Partial<HubSettings> } = {}): Promise<RepoPlan> {
   const settings: HubSettings = { ...hubSettingsFromEnv({}), ...options.hub };
-  const ggufFirst = options.ggufFile !== undefined || /gguf/i.test(modelId);
-  if (ggufFirst) return { kind: "gguf", plan: await planGguf(modelId, options, settings) };
+  const ref = parseModelRef(modelId, options.revision);
+  if (isGgufFirst(ref.id, options.ggufFile)) return { kind: "gguf", plan: await planGgufRepoOf(await loadGguf(ref, settings, options), options) };
   try {
     return { kind: "safetensors", plan: await plan(modelId, { ...options, hub: settings }) };
   } catch (error) {
-    const noCheckpoint =
-      (error instanceof HubHttpError && error.code === "notFound" && error.url.endsWith("/config.json")) || (isVramplanError(error) && error.code === "offlineNotCached");
-    if (!noCheckpoint) throw error;
-    try {
-      return { kind: "gguf", plan: await planGguf(modelId, options, settings) };
-    } catch (ggufError) {
-      // Not a GGUF repo either (or not cached as one): the checkpoint's error says more.
-      if (isVramplanError(ggufError) && ["unsupported", "offlineNotCached", "notFound"].includes(ggufError.code)) throw error;
-      throw ggufError;
-    }
+    if (!meansNoCheckpoint(error)) throw error;
+    return { kind: "gguf", plan: await planGgufRepoOf(await ggufInstead(ref, settings, options, error), options) };
   }
 }
 
-async function planGguf(modelId: string, options: RepoPlanOptions, settings: HubSettings): Promise<GgufRepoPlan> {
+/**
+ * After `checkpointError`, the repo read as GGUF files; when it is not a GGUF repo either (or not
+ * cached as one), the checkpoint's error is the one that says more.
+ */
+export async function ggufInstead(ref: ModelRef, settings: HubSettings, options: RepoPlanOptions, checkpointError: unknown): Promise<GgufRepo> {
+  try {
+    return await loadGguf(ref, settings, options);
+  } catch (ggufError) {
+    if (isVramplanError(ggufError) && ["unsupported", "offlineNotCached", "notFound"].includes(ggufError.code)) throw checkpointError;
+    throw ggufError;
+  }
+}
+
+export async function loadGguf(ref: ModelRef, settings: HubSettings, options: Pick<RepoPlanOptions, "ggufFile"> = {}): Promise<GgufRepo> {
+  const { loadGgufRepo } = await import("./gguf/load-gguf-repo.js");
+  return loadGgufRepo(ref, settings, { file: options.ggufFile });
+}
+
+/** A loaded GGUF repo planned with the options a safetensors plan takes (GPU, engine, cache type). */
+export async function planGgufRepoOf(repo: GgufRepo, options: RepoPlanOptions): Promise<GgufRepoPlan> {
   if (options.prompt) throw new UsageError("{messages} and {promptFile} need the repo's tokenizer files; for a GGUF repo, count with the original model's repo and pass {context}");
-  const ref = parseModelRef(modelId, options.revision);
-  const [{ loadGgufRepo }, { planGgufRepo }, { GGMLFileQuantizationType }] = await Promise.all([
-    import("./gguf/load-gguf-repo.js"),
-    import("./gguf/gguf-plan.js"),
-    import("@huggingface/tasks"),
-  ]);
-  const catalog = await import("./serve/gpu-catalog.js");
+  const [{ planGgufRepo }, { GGMLFileQuantizationType }, catalog] = await Promise.all([import("./gguf/gguf-plan.js"), import("@huggingface/tasks"), import("./serve/gpu-catalog.js")]);
   const gpu = options.serving?.gpu ? await catalog.findGpu(options.serving.gpu) : options.serving?.gpuMemoryBytes !== undefined ? catalog.customGpu(options.serving.gpuMemoryBytes) : null;
-  const repo = await loadGgufRepo(ref, settings, { file: options.ggufFile });
   return planGgufRepo(repo, {
     context: options.context,
     batch: options.batch,

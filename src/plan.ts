@@ -9,6 +9,7 @@ import { loadModel, type ConfigSource, type LoadedModel, type ManifestSource } f
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
 import { parseModelRef } from "./model-id.js";
 import { checkAttentionAgainstHeaders } from "./model/check-against-headers.js";
+import { isGgufFirst } from "./repo-kind.js";
 import { deriveModelSpec } from "./model/derive.js";
 import { COMPUTE_DTYPE_BYTES, KV_FORMATS, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice, type KvFormatName } from "./model/dtypes.js";
 import type { CacheKind, MlaShape, ModelSpec } from "./model/spec.js";
@@ -135,6 +136,9 @@ const KNOWN_QUANTIZATION = new Set(["gptq", "awq", "mxfp4", "bitsandbytes", "com
 /** Plans one model: fetch (or read from cache), derive its shape, count its bytes. */
 export async function plan(modelId: string, options: PlanOptions & { hub?: Partial<HubSettings> } = {}): Promise<Plan> {
   const ref = parseModelRef(modelId, options.revision);
+  if (isGgufFirst(ref.id)) {
+    throw new UnsupportedModelError(`${ref.id} is a repo of GGUF files, not a transformers checkpoint: planRepo() plans it, with llama.cpp's accounting, as the CLI's plan does`);
+  }
   // Resolve the GPU before touching the network: a typo should not cost a download.
   const serving = options.serving ? await resolveServing(options.serving) : undefined;
   const settings = resolveHubSettings(options.hub);

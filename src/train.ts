@@ -4,7 +4,8 @@ import { estimateWeights } from "./estimate/weights.js";
 import { quantizationRules } from "./estimate/tensor-roles.js";
 import { loadModel, type LoadedModel } from "./hub/load-model.js";
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
-import { parseModelRef } from "./model-id.js";
+import { parseModelRef, type ModelRef } from "./model-id.js";
+import { isGgufFirst, meansNoCheckpoint } from "./repo-kind.js";
 import { deriveModelSpec } from "./model/derive.js";
 import type { RawConfig } from "./model/raw-config.js";
 import type { Gpu } from "./serve/gpu-catalog.js";
@@ -28,8 +29,46 @@ export interface TrainReport extends TrainPlan {
 export async function planTrain(modelId: string, request: TrainRequest, hub: Partial<HubSettings> = {}): Promise<TrainReport> {
   const ref = parseModelRef(modelId, request.revision);
   const gpu = request.gpu ? await (await import("./serve/gpu-catalog.js")).findGpu(request.gpu) : null;
-  const loaded = await loadModel(ref, { ...hubSettingsFromEnv({}), ...hub });
+  const settings: HubSettings = { ...hubSettingsFromEnv({}), ...hub };
+  let loaded: LoadedModel;
+  if (isGgufFirst(ref.id)) loaded = await shapesFromGguf(ref, settings, request.method);
+  else {
+    try {
+      loaded = await loadModel(ref, settings);
+    } catch (error) {
+      if (!meansNoCheckpoint(error)) throw error;
+      loaded = await shapesFromGguf(ref, settings, request.method, error);
+    }
+  }
   return planTrainLoaded(loaded, request, gpu);
+}
+
+/**
+ * A GGUF repo as the base of a fine-tune: its metadata gives the original model's shapes, and the
+ * run loads that model's 16-bit weights, not these quantized files. QLoRA is refused: it quantizes
+ * the 16-bit checkpoint itself with bitsandbytes, which a GGUF file is not.
+ */
+async function shapesFromGguf(ref: ModelRef, settings: HubSettings, method: TrainRequest["method"], checkpointError?: unknown): Promise<LoadedModel> {
+  if (method === "qlora") {
+    throw new UnsupportedModelError(`${ref.id} holds GGUF files: QLoRA quantizes a 16-bit transformers checkpoint with bitsandbytes, so plan it on the original model's repo`);
+  }
+  const { ggufInstead, loadGguf } = await import("./plan-repo.js");
+  const repo = checkpointError === undefined ? await loadGguf(ref, settings) : await ggufInstead(ref, settings, {}, checkpointError);
+  const header = repo.listing.sets[0]?.headers?.[0];
+  if (!header) throw new UnsupportedModelError(`${ref.id}: no GGUF file with a readable header to take the model's shapes from`);
+  const { ggufModelConfig } = await import("./gguf/gguf-config.js");
+  const derived = ggufModelConfig(header);
+  return {
+    id: ref.id,
+    revision: ref.revision,
+    commit: repo.commit,
+    configSource: repo.source === "vramplan-cache" ? "hf-cache" : repo.source,
+    // Trained in 16 bits, whatever the files' quantization.
+    config: { torch_dtype: "bfloat16", ...derived.config },
+    manifest: undefined,
+    manifestSource: undefined,
+    notes: [...repo.notes, `${ref.id} holds GGUF files: planned with the original model's shapes from their metadata, in bf16 (a fine-tune loads the 16-bit checkpoint, not a quantized file)`],
+  };
 }
 
 export function planTrainLoaded(loaded: LoadedModel, request: TrainRequest, gpu: Gpu | null): TrainReport {

@@ -1,16 +1,24 @@
 import { isVramplanError, type ErrorCode } from "../errors.js";
+import type { GgufRepoPlan } from "../gguf/gguf-plan.js";
+import type { GgufRepo } from "../gguf/load-gguf-repo.js";
 import { loadModel, type LoadedModel } from "../hub/load-model.js";
 import type { HubSettings } from "../hub/settings.js";
+import type { ModelRef } from "../model-id.js";
 import { planLoadedModel, type Plan, type PlanOptions } from "../plan.js";
+import { ggufInstead, loadGguf, planGgufRepoOf } from "../plan-repo.js";
+import { isGgufFirst, meansNoCheckpoint } from "../repo-kind.js";
 import type { ServingOptions } from "../serve/serving.js";
 import type { BatchEntry } from "./read-ids.js";
 
 export interface BatchRow {
   line: number;
   input: string;
+  /** A transformers checkpoint or a repo of GGUF files: one router, as `plan` has (plan-repo.ts). */
+  kind: "safetensors" | "gguf" | null;
   plan: Plan | null;
-  /** Where the model came from: the Hub, the HF cache, or vramplan's built-in set. */
-  source: LoadedModel["configSource"] | null;
+  gguf: GgufRepoPlan | null;
+  /** Where the model came from: the Hub, a cache, or vramplan's built-in set. */
+  source: LoadedModel["configSource"] | "vramplan-cache" | null;
   /** The row names a model@revision an earlier row already named. */
   duplicate: boolean;
   error: { code: ErrorCode | "internal"; message: string } | null;
@@ -37,32 +45,47 @@ export interface BatchOptions {
  * named twice is fetched once. A model that fails is a row with its error, never the end of the
  * run.
  */
+type Loaded = { kind: "safetensors"; model: LoadedModel } | { kind: "gguf"; repo: GgufRepo };
+
+/** The checkpoint, or the GGUF files when the repo has no config.json: the same route as `plan`. */
+async function load(ref: ModelRef, hub: HubSettings): Promise<Loaded> {
+  if (isGgufFirst(ref.id)) return { kind: "gguf", repo: await loadGguf(ref, hub) };
+  try {
+    return { kind: "safetensors", model: await loadModel(ref, hub) };
+  } catch (error) {
+    if (!meansNoCheckpoint(error)) throw error;
+    return { kind: "gguf", repo: await ggufInstead(ref, hub, {}, error) };
+  }
+}
+
 export async function runBatch(entries: readonly BatchEntry[], options: BatchOptions): Promise<BatchRow[]> {
-  const loads = new Map<string, Promise<LoadedModel>>();
+  const loads = new Map<string, Promise<Loaded>>();
   const progress: BatchProgress = { done: 0, failed: 0, total: entries.length };
   const rows: BatchRow[] = new Array(entries.length);
   let next = 0;
 
   const work = async (entry: BatchEntry): Promise<BatchRow> => {
-    if (!entry.ref) return { line: entry.line, input: entry.input, plan: null, source: null, duplicate: false, error: { code: "usage", message: entry.error ?? "invalid model id" } };
+    const row = { line: entry.line, input: entry.input, kind: null, plan: null, gguf: null, source: null, duplicate: false, error: null };
+    if (!entry.ref) return { ...row, error: { code: "usage", message: entry.error ?? "invalid model id" } };
     const key = `${entry.ref.id}@${entry.ref.revision}`;
-    let load = loads.get(key);
-    const duplicate = load !== undefined;
-    if (!load) {
-      load = loadModel(entry.ref, options.hub);
-      loads.set(key, load);
+    let loading = loads.get(key);
+    const duplicate = loading !== undefined;
+    if (!loading) {
+      loading = load(entry.ref, options.hub);
+      loads.set(key, loading);
     }
     try {
-      const loaded = await load;
-      const plan = options.plan ? planLoadedModel(loaded, options.plan, options.serving) : null;
-      return { line: entry.line, input: entry.input, plan, source: loaded.configSource, duplicate, error: null };
+      const loaded = await loading;
+      if (loaded.kind === "gguf") {
+        const gguf = options.plan ? await planGgufRepoOf(loaded.repo, options.plan) : null;
+        return { ...row, kind: "gguf", gguf, source: loaded.repo.source, duplicate };
+      }
+      const plan = options.plan ? planLoadedModel(loaded.model, options.plan, options.serving) : null;
+      return { ...row, kind: "safetensors", plan, source: loaded.model.configSource, duplicate };
     } catch (error) {
       options.hub.debug?.(error instanceof Error ? (error.stack ?? error.message) : String(error));
       return {
-        line: entry.line,
-        input: entry.input,
-        plan: null,
-        source: null,
+        ...row,
         duplicate,
         error: isVramplanError(error) ? { code: error.code, message: error.message } : { code: "internal", message: error instanceof Error ? error.message : String(error) },
       };

@@ -1,53 +1,87 @@
 import type { BatchRow } from "../batch/run-batch.js";
+import type { GgufFilePlan, GgufRepoPlan } from "../gguf/gguf-plan.js";
 import { renderTable, type Column, type Layout } from "./layout.js";
 import { formatGiB, formatInt } from "./units.js";
 
 export const BATCH_FORMATS = ["table", "csv", "jsonl", "markdown"] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
 
+/**
+ * The file a GGUF repo's row speaks for: the largest that fits the GPU when one was asked about,
+ * else Q4_K_M (what Ollama and LM Studio pick by default), else the first listed.
+ */
+export function ggufRowFile(plan: GgufRepoPlan): GgufFilePlan | undefined {
+  if (plan.largestFitting) return plan.files.find((file) => file.name === plan.largestFitting);
+  return plan.files.find((file) => (file.quant ?? file.fileType) === "Q4_K_M") ?? plan.files[0];
+}
+
+/** The figures every row has, whichever kind of repo it planned. */
+interface RowFigures {
+  parameters: number;
+  weightsBytes: number;
+  kvBytes: number;
+  totalBytes: number;
+  fits: boolean | null;
+  warnings: string[];
+}
+
+function figuresOf(row: BatchRow): RowFigures | null {
+  if (row.plan) {
+    const scheme = row.plan.serving?.schemes[0];
+    return { parameters: row.plan.model.parameters, weightsBytes: row.plan.weights.bytes, kvBytes: row.plan.kvCache.bytes, totalBytes: row.plan.total.bytes, fits: scheme?.fits ?? null, warnings: row.plan.warnings.map((warning) => warning.message) };
+  }
+  const file = row.gguf ? ggufRowFile(row.gguf) : undefined;
+  if (!row.gguf || !file) return null;
+  return { parameters: row.gguf.model.parameters, weightsBytes: file.weights.bytes, kvBytes: file.kvBytes, totalBytes: file.weights.bytes + file.kvBytes, fits: file.fits, warnings: row.gguf.warnings };
+}
+
 /** The columns of a batch row; bytes stay exact integers, GiB are for reading. */
 function columns(row: BatchRow): Record<string, string | number | boolean | null> {
   const plan = row.plan;
+  const gguf = row.gguf;
+  const file = gguf ? ggufRowFile(gguf) : undefined;
+  const figures = figuresOf(row);
   const scheme = plan?.serving?.schemes[0];
   return {
     model: row.input,
     status: row.error ? "error" : "ok",
-    commit: plan?.model.commit ?? null,
-    model_type: plan?.model.modelType ?? null,
-    parameters: plan?.model.parameters ?? null,
-    active_parameters: plan?.model.activeParameters ?? null,
-    dtype: plan?.model.dtype ?? null,
-    layers: plan?.model.layers ?? null,
-    kv_heads: plan?.model.kvHeads ?? null,
-    head_dim: plan?.model.headDim ?? null,
-    max_context: plan?.model.maxContext ?? null,
-    context: plan?.options.context ?? null,
-    batch: plan?.options.batch ?? null,
-    weights_source: plan?.weights.source ?? null,
-    weights_bytes: plan?.weights.bytes ?? null,
-    kv_cache_bytes: plan?.kvCache.bytes ?? null,
-    total_bytes: plan?.total.bytes ?? null,
-    total_gib: plan ? Number(formatGiB(plan.total.bytes)) : null,
-    serving_as: scheme?.scheme ?? null,
-    fits: scheme?.fits ?? null,
+    kind: row.kind,
+    commit: plan?.model.commit ?? gguf?.model.commit ?? null,
+    model_type: plan?.model.modelType ?? gguf?.model.modelType ?? null,
+    parameters: figures?.parameters ?? null,
+    active_parameters: plan?.model.activeParameters ?? gguf?.model.parameters ?? null,
+    dtype: plan?.model.dtype ?? file?.quant ?? file?.fileType ?? null,
+    gguf_file: file?.name ?? null,
+    layers: plan?.model.layers ?? gguf?.model.layers ?? null,
+    kv_heads: plan?.model.kvHeads ?? gguf?.model.kvHeads ?? null,
+    head_dim: plan?.model.headDim ?? gguf?.model.headDim ?? null,
+    max_context: plan?.model.maxContext ?? gguf?.model.maxContext ?? null,
+    context: plan?.options.context ?? gguf?.options.context ?? null,
+    batch: plan?.options.batch ?? gguf?.options.batch ?? null,
+    weights_source: plan?.weights.source ?? (gguf ? "gguf" : null),
+    weights_bytes: figures?.weightsBytes ?? null,
+    kv_cache_bytes: figures?.kvBytes ?? null,
+    total_bytes: figures?.totalBytes ?? null,
+    total_gib: figures ? Number(formatGiB(figures.totalBytes)) : null,
+    serving_as: scheme?.scheme ?? file?.quant ?? null,
+    fits: figures?.fits ?? null,
     max_concurrency: scheme?.maxConcurrency === undefined || scheme.maxConcurrency === null ? null : Number(scheme.maxConcurrency.toFixed(2)),
     kv_budget_bytes: scheme?.kvBudgetBytes ?? null,
     kv_tokens: scheme?.kvTokens ?? null,
     refusal: scheme?.refusal ?? null,
-    warnings: plan && plan.warnings.length > 0 ? plan.warnings.map((warning) => warning.message).join("; ") : null,
+    warnings: figures && figures.warnings.length > 0 ? figures.warnings.join("; ") : null,
     error_code: row.error?.code ?? null,
     error: row.error?.message ?? null,
   };
 }
 
-/** `layout` fits the table view to a width; the other formats are for programs and are never wrapped. */
 export function renderBatch(rows: readonly BatchRow[], format: BatchFormat, layout: Layout = {}): string {
   switch (format) {
     case "jsonl":
-      return rows.map((row) => JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", plan: row.plan })).join("\n") + (rows.length ? "\n" : "");
+      return rows.map((row) => JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", kind: row.kind, plan: row.plan ?? row.gguf })).join("\n") + (rows.length ? "\n" : "");
     case "csv": {
       const table = rows.map(columns);
-      const header = Object.keys(columns({ line: 0, input: "", plan: null, source: null, duplicate: false, error: null }));
+      const header = Object.keys(columns({ line: 0, input: "", kind: null, plan: null, gguf: null, source: null, duplicate: false, error: null }));
       return [header.join(","), ...table.map((record) => header.map((key) => csvCell(record[key] ?? null)).join(","))].join("\n") + "\n";
     }
     case "markdown": {
@@ -67,10 +101,11 @@ export function renderBatch(rows: readonly BatchRow[], format: BatchFormat, layo
 
 /** The human-readable columns; "fits" only when a GPU was asked about. */
 function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { header: string[]; lines: string[][] } {
-  const withFit = rows.some((row) => row.plan?.serving?.schemes[0]?.fits != null);
+  const withFit = rows.some((row) => figuresOf(row)?.fits != null);
   const header = [
     "model",
     ...(style === "markdown" ? ["status"] : []),
+    "kind",
     "parameters",
     "weights GiB",
     "KV cache GiB",
@@ -79,18 +114,19 @@ function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { head
     "error or warning",
   ];
   const lines = rows.map((row) => {
-    const plan = row.plan;
-    const fits = plan?.serving?.schemes[0]?.fits;
+    const figures = figuresOf(row);
+    const file = row.gguf ? ggufRowFile(row.gguf) : undefined;
     return [
       row.input,
       ...(style === "markdown" ? [row.error ? "error" : "ok"] : []),
-      plan ? formatInt(plan.model.parameters) : "",
-      plan ? formatGiB(plan.weights.bytes) : "",
-      plan ? formatGiB(plan.kvCache.bytes) : "",
-      plan ? formatGiB(plan.total.bytes) : "",
-      ...(withFit ? [fits == null ? "" : fits ? "yes" : "no"] : []),
+      row.kind === "gguf" ? `GGUF ${file?.quant ?? file?.fileType ?? ""}`.trim() : row.kind ?? "",
+      figures ? formatInt(figures.parameters) : "",
+      figures ? formatGiB(figures.weightsBytes) : "",
+      figures ? formatGiB(figures.kvBytes) : "",
+      figures ? formatGiB(figures.totalBytes) : "",
+      ...(withFit ? [figures?.fits == null ? "" : figures.fits ? "yes" : "no"] : []),
       // A plan can be right and still need a word (a context past the model's maximum, an assumed GPU size).
-      row.error?.message ?? plan?.warnings.map((warning) => `warning: ${warning.message}`).join("; ") ?? "",
+      row.error?.message ?? figures?.warnings.map((warning) => `warning: ${warning}`).join("; ") ?? "",
     ];
   });
   return { header, lines };

@@ -142,7 +142,7 @@ describe("batch --out", () => {
     }
     const csv = join(dir, "plans.csv");
     expect((await runCliCaptured(["batch", "-", "-c", "8k", "--out", csv], env, { stdin: "Qwen/Qwen2.5-7B\n" })).code).toBe(0);
-    expect((await readFile(csv, "utf8")).split("\n")[0]).toMatch(/^model,status,commit,/);
+    expect((await readFile(csv, "utf8")).split("\n")[0]).toMatch(/^model,status,kind,commit,/);
   });
 });
 

@@ -60,10 +60,10 @@ describe("vramplan batch, offline on the built-in set", () => {
     const result = await runCliCaptured(["batch", "-", "-c", "8k", "--gpu", "L4", "--format", "markdown", "--out", out], env, { stdin: "Qwen/Qwen2.5-7B\nmeta-llama/Llama-3.1-8B\n" });
     expect([result.code, result.stdout, result.stderr]).toEqual([0, "", ""]);
     const lines = (await readFile(out, "utf8")).trimEnd().split("\n");
-    expect(lines[0]).toBe("| model | status | parameters | weights GiB | KV cache GiB | total GiB | fits | error or warning |");
-    expect(lines[1]).toBe("|---|---|---|---|---|---|---|---|");
+    expect(lines[0]).toBe("| model | status | kind | parameters | weights GiB | KV cache GiB | total GiB | fits | error or warning |");
+    expect(lines[1]).toBe("|---|---|---|---|---|---|---|---|---|");
     // 15,231,233,024 / 2^30 = 14.185…; 469,762,048 / 2^30 = 0.4375.
-    expect(lines[2]).toMatch(/^\| Qwen\/Qwen2\.5-7B \| ok \| 7,615,616,512 \| 14\.19 \| 0\.44 \| 14\.62 \| yes \|\s+\|$/);
+    expect(lines[2]).toMatch(/^\| Qwen\/Qwen2\.5-7B \| ok \| safetensors \| 7,615,616,512 \| 14\.19 \| 0\.44 \| 14\.62 \| yes \|\s+\|$/);
     expect(lines).toHaveLength(4);
     expect(await readdir(settings.root)).not.toContainEqual(expect.stringMatching(/\.tmp$/));
   });

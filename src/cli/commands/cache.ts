@@ -56,7 +56,7 @@ export const cacheCommand = {
         // caches nothing, so it counts as a failure, not as cached.
         const distinct = rows.filter((row) => !row.duplicate);
         const fetched = distinct.filter((row) => !row.error && row.source === "hub");
-        const alreadyCached = distinct.filter((row) => !row.error && row.source === "hf-cache");
+        const alreadyCached = distinct.filter((row) => !row.error && (row.source === "hf-cache" || row.source === "vramplan-cache"));
         const failed = distinct.filter((row) => row.error || row.source === "builtin");
         for (const row of failed) {
           const why = row.error?.message ?? "the Hub could not be reached, so nothing was fetched or cached (vramplan's built-in copy is all it has)";
