@@ -65,8 +65,8 @@ describe("a GGUF repo everywhere", () => {
 
   it("train: LoRA from the GGUF metadata's shapes (Llama-3.1-8B's 8,030,261,248 parameters); QLoRA refused with the reason", async () => {
     settings = await tempSettings({ offline: true });
-    const base = { precision: "mixed-bf16", optimizer: "adamw", seq: 4096, microBatch: 1, gradAccum: 1, gpus: 1, zero: 0, flashAttention: true, checkpointing: "none", loss: "naive", loraRank: 16, loraTargets: ["all-linear"] } as const;
-    const lora = await planTrain(GGUF, { ...base, method: "lora" }, settings);
+    const base = { precision: "mixed-bf16", optimizer: "adamw", seq: 4096, microBatch: 1, gradAccum: 1, gpus: 1, zero: 0, flashAttention: true, checkpointing: "none", loss: "naive", loraRank: 16 } as const;
+    const lora = await planTrain(GGUF, { ...base, loraTargets: ["all-linear"], method: "lora" }, settings);
     // meta-llama/Llama-3.1-8B: total_size 16,060,522,496 B in bf16 = 8,030,261,248 parameters.
     expect(lora.parameters.frozen).toBe(8_030_261_248);
     expect(lora.sources.join("\n")).toMatch(/holds GGUF files: planned with the original model's shapes/);
