@@ -190,6 +190,11 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     message: `${guess.field}: assumed ${guess.assumed}`,
   }));
   if (checked.warning) warnings.push({ code: "config-contradicts-headers", message: checked.warning });
+  if (spec.encoderOnly && serving) {
+    throw new UnsupportedModelError(
+      `${loaded.id} is an encoder (${spec.modelType}): serving plans size a decoder's KV cache and an encoder keeps none; its memory is the weights this plan gives plus one batch's activations`,
+    );
+  }
 
   const { context, contextSource } = resolveContext(spec, options, warnings);
   const batch = options.batch ?? 1;
@@ -198,7 +203,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
   const { kvDtype, kvDtypeSource } = resolveKvDtype(spec, options.kvDtype ?? "auto", warnings);
   if (!loaded.manifest && !spec.parametersFromConfig) {
     throw new UnsupportedModelError(
-      `${loaded.id}: no safetensors headers are known, and vramplan does not derive ${spec.family} parameters from config.json; run once online (or put model.safetensors in the Hugging Face cache) so the headers can be read`,
+      `${loaded.id}: no safetensors headers are known, and vramplan does not derive ${spec.encoderOnly ? `${spec.modelType} (encoder)` : spec.family} parameters from config.json; run once online (or put model.safetensors in the Hugging Face cache) so the headers can be read`,
     );
   }
   const weights = estimateWeights(spec, loaded.manifest, loaded.config);
@@ -336,7 +341,9 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     total: { bytes: weights.bytes + kvCache.bytes },
     serving: servingPlan,
     warnings,
-    notes: loaded.notes,
+    notes: spec.encoderOnly
+      ? [...loaded.notes, `an encoder (${spec.modelType}) reads each input in one forward pass and keeps no KV cache: memory is the weights plus that pass's activations, which grow with batch × sequence length (not counted here)`]
+      : loaded.notes,
   };
 }
 

@@ -22,6 +22,7 @@ import type { AttentionCache, GuessedField, LayerLayout, LayerSpec, MlaShape, Mo
 export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
   const guessed: GuessedField[] = [];
   refuseEncoderDecoder(rawConfig);
+  if (isEncoderOnly(rawConfig)) return encoderOnlySpec(rawConfig);
   // Multimodal wrappers (Llava, Qwen2-VL, Gemma 3, Llama 4) keep the language model in text_config.
   const textConfig = readObject(rawConfig, "text_config");
   const declared =
@@ -102,9 +103,72 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     parametersFromConfig: layers.every((layer) => layer.caches.every((cache) => cache.kind !== "state" || cache.mixerParameters !== null)),
     multiTokenPredictionLayers: readPositiveInt(config, ["num_nextn_predict_layers"])?.value ?? 0,
     hasVisionTower: readObject(rawConfig, "vision_config") !== undefined,
+    encoderOnly: false,
     // MLX writes {"quantization": {"group_size", "bits"}} and no quant_method.
     quantization: readString(readObject(rawConfig, "quantization_config") ?? {}, "quant_method") ?? (readObject(rawConfig, "quantization") ? "mlx" : undefined),
     guessed,
+  };
+}
+
+/**
+ * Encoder-only families (transformers' BERT-style models, and the sentence-transformers embedding
+ * models built on them): each input is one forward pass over all its tokens, so nothing is cached
+ * between steps. `is_decoder` turns a BERT into a causal decoder; that one is not an encoder.
+ */
+const ENCODER_ONLY_TYPES = new Set(["bert", "roberta", "xlm-roberta", "xlm-roberta-xl", "distilbert", "electra", "deberta", "deberta-v2", "mpnet", "modernbert", "nomic_bert", "camembert", "albert", "ernie", "megatron-bert"]);
+
+function isEncoderOnly(config: RawConfig): boolean {
+  return ENCODER_ONLY_TYPES.has(readString(config, "model_type") ?? "") && readBoolean(config, "is_decoder") !== true;
+}
+
+/**
+ * An encoder's shape: what the plan reports and training's activations use. Its parameters come
+ * from the safetensors headers only (token-type and position tables, poolers and heads vary by
+ * family), and its layers keep no cache.
+ */
+function encoderOnlySpec(config: RawConfig): ModelSpec {
+  const hiddenSize = required(config, "hiddenSize");
+  const numLayers = required(config, "numLayers");
+  const vocabSize = required(config, "vocabSize");
+  const numAttentionHeads = required(config, "numAttentionHeads");
+  const headDim = deriveHeadDim(config, hiddenSize, numAttentionHeads);
+  const layout: LayerLayout = {
+    qkvBias: true,
+    outputBias: true,
+    mlp: "plain",
+    mlpBias: true,
+    norm: "layer",
+    normsPerLayer: 2,
+    qkNorm: false,
+    learnedPositions: readPositiveInt(config, ["max_position_embeddings"])?.value ?? 0,
+    attentionSinks: false,
+    gatedAttention: false,
+  };
+  return {
+    modelType: readString(config, "model_type") ?? "unknown",
+    architecture: readStringArray(config, "architectures")?.[0],
+    family: "encoder",
+    hiddenSize,
+    numLayers,
+    numAttentionHeads,
+    numKeyValueHeads: numAttentionHeads,
+    headDim,
+    rotaryDim: 0,
+    intermediateSize: readPositiveInt(config, FIELD_NAMES.intermediateSize)?.value ?? 4 * hiddenSize,
+    vocabSize,
+    maxContext: deriveMaxContext(config),
+    dtype: parseConfigDtype(config["torch_dtype"] ?? config["dtype"]),
+    tiedEmbeddings: readBoolean(config, "tie_word_embeddings") ?? true,
+    layout,
+    layers: Array.from({ length: numLayers }, () => ({ caches: [], mlp: "dense" as const })),
+    moe: undefined,
+    mla: undefined,
+    parametersFromConfig: false,
+    multiTokenPredictionLayers: 0,
+    hasVisionTower: false,
+    encoderOnly: true,
+    quantization: readString(readObject(config, "quantization_config") ?? {}, "quant_method"),
+    guessed: [],
   };
 }
 

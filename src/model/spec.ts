@@ -121,6 +121,8 @@ export interface ModelSpec {
   multiTokenPredictionLayers: number;
   /** A vision (or audio) tower described by `vision_config`, counted from the headers only. */
   hasVisionTower: boolean;
+  /** An encoder (BERT, RoBERTa, ModernBERT…): one forward pass per input, no KV cache kept. */
+  encoderOnly: boolean;
   /** `quant_method` of a quantized checkpoint, if any. */
   quantization: string | undefined;
   guessed: GuessedField[];

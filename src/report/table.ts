@@ -71,6 +71,7 @@ function weightsDetail(plan: Plan): string {
 
 function kvDetail(plan: Plan): string {
   const { kvCache } = plan;
+  if (kvCache.groups.length === 0) return "none: an encoder keeps no KV cache";
   const parts = kvCache.groups.map((group) => {
     const layers = `${group.layers} ${group.kind === "state" ? "SSM" : group.kind} layer${group.layers === 1 ? "" : "s"}`;
     if (group.kind === "state") return `${layers} × ${formatInt(group.bytesPerSequencePerLayer)} B state`;

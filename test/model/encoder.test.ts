@@ -1,0 +1,78 @@
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { isVramplanError } from "../../src/errors.js";
+import { plan } from "../../src/plan.js";
+import { MockHub, type MockTensor } from "../support/mock-hub.js";
+import { startMswHub } from "../support/msw-hub.js";
+import { tempSettings, type TempSettings } from "../support/temp-settings.js";
+
+/*
+ * sentence-transformers/all-MiniLM-L6-v2: a BERT encoder (config.json as published: hidden 384,
+ * 6 layers, 12 heads, intermediate 1536, vocab 30522, 512 positions, 2 token types), its
+ * checkpoint's tensors in F32 as BertModel names them. The Hub's model page: 22.7M parameters.
+ */
+const CONFIG = {
+  architectures: ["BertModel"],
+  model_type: "bert",
+  hidden_size: 384,
+  num_hidden_layers: 6,
+  num_attention_heads: 12,
+  intermediate_size: 1536,
+  vocab_size: 30522,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  hidden_act: "gelu",
+  layer_norm_eps: 1e-12,
+  torch_dtype: "float32",
+};
+
+function f32(name: string, shape: number[]): MockTensor {
+  return { name, dtype: "F32", shape, bytes: 4 * shape.reduce((a, b) => a * b, 1) };
+}
+
+function miniLmTensors(): MockTensor[] {
+  const h = 384;
+  const tensors = [
+    f32("embeddings.word_embeddings.weight", [30522, h]),
+    f32("embeddings.position_embeddings.weight", [512, h]),
+    f32("embeddings.token_type_embeddings.weight", [2, h]),
+    f32("embeddings.LayerNorm.weight", [h]),
+    f32("embeddings.LayerNorm.bias", [h]),
+  ];
+  for (let layer = 0; layer < 6; layer++) {
+    const p = `encoder.layer.${layer}`;
+    for (const projection of ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"]) tensors.push(f32(`${p}.${projection}.weight`, [h, h]), f32(`${p}.${projection}.bias`, [h]));
+    tensors.push(f32(`${p}.attention.output.LayerNorm.weight`, [h]), f32(`${p}.attention.output.LayerNorm.bias`, [h]));
+    tensors.push(f32(`${p}.intermediate.dense.weight`, [1536, h]), f32(`${p}.intermediate.dense.bias`, [1536]));
+    tensors.push(f32(`${p}.output.dense.weight`, [h, 1536]), f32(`${p}.output.dense.bias`, [h]));
+    tensors.push(f32(`${p}.output.LayerNorm.weight`, [h]), f32(`${p}.output.LayerNorm.bias`, [h]));
+  }
+  tensors.push(f32("pooler.dense.weight", [h, h]), f32("pooler.dense.bias", [h]));
+  return tensors;
+}
+
+const hub = new MockHub({ fixturesRoot: false, models: { "sentence-transformers/all-MiniLM-L6-v2": { config: CONFIG, files: [{ path: "model.safetensors", tensors: miniLmTensors() }] } } });
+const server = startMswHub(hub);
+let settings: TempSettings;
+afterAll(() => server.close());
+afterEach(async () => settings?.cleanup());
+
+describe("an encoder (BERT, sentence-transformers)", () => {
+  it("is planned as an encoder: exact weights, no KV cache, no guessed decoder fields", async () => {
+    settings = await tempSettings();
+    const planned = await plan("sentence-transformers/all-MiniLM-L6-v2", { hub: settings, context: 256, batch: 32 });
+    // Worked by hand: embeddings 11,918,592 + 6 layers × 1,774,464 + pooler 147,840 = 22,713,216.
+    expect(planned.weights.parameters).toBe(22_713_216);
+    expect(planned.weights.bytes).toBe(4 * 22_713_216);
+    expect(planned.kvCache.bytes).toBe(0);
+    expect(planned.warnings.filter((warning) => warning.code === "guessed-field")).toEqual([]);
+    expect(planned.notes.join("\n")).toMatch(/an encoder \(bert\) .* keeps no KV cache/);
+    expect(planned.model.family).toBe("encoder");
+  });
+
+  it("a serving plan is refused with the reason, not sized as a decoder's KV cache", async () => {
+    settings = await tempSettings();
+    const error = await plan("sentence-transformers/all-MiniLM-L6-v2", { hub: settings, context: 256, serving: { gpu: "L4" } }).catch((caught: unknown) => caught);
+    expect(isVramplanError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/is an encoder \(bert\): serving plans size a decoder's KV cache and an encoder keeps none/);
+  });
+});
