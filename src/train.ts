@@ -83,7 +83,13 @@ export function planTrainLoaded(loaded: LoadedModel, request: TrainRequest, gpu:
   if (spec.maxContext !== undefined && options.seq > spec.maxContext) {
     warnings.push({ code: "context-beyond-maximum", message: withOptionNames(`{seq} ${formatInt(options.seq)} exceeds the model's maximum of ${formatInt(spec.maxContext)} tokens`) });
   }
-  if (spec.parametersFromConfig === false || spec.layers.some((layer) => layer.caches.some((cache) => cache.kind === "state"))) {
+  if (spec.encoderOnly) {
+    warnings.push({
+      code: "encoder-activations",
+      message: withOptionNames(`an encoder (${spec.modelType}): activations follow the decoder formulas, logits over the vocabulary included (masked-language-model training); an embedding or classification fine-tune has none of those, so {loss} chunked is closer there`),
+    });
+  }
+  if ((spec.parametersFromConfig === false && !spec.encoderOnly) || spec.layers.some((layer) => layer.caches.some((cache) => cache.kind === "state"))) {
     warnings.push({ code: "rough-activations", message: "SSM layers' activations are estimated from their width only" });
   }
   if (options.zero === 0 && options.gpus > 1) {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { isVramplanError } from "../../src/errors.js";
 import { plan } from "../../src/plan.js";
+import { planTrain } from "../../src/train.js";
 import { MockHub, type MockTensor } from "../support/mock-hub.js";
 import { startMswHub } from "../support/msw-hub.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
@@ -74,5 +75,14 @@ describe("an encoder (BERT, sentence-transformers)", () => {
     const error = await plan("sentence-transformers/all-MiniLM-L6-v2", { hub: settings, context: 256, serving: { gpu: "L4" } }).catch((caught: unknown) => caught);
     expect(isVramplanError(error)).toBe(true);
     expect((error as Error).message).toMatch(/is an encoder \(bert\): serving plans size a decoder's KV cache and an encoder keeps none/);
+  });
+
+  it("a fine-tune plan says its activations assume a vocabulary head, and no SSM caveat", async () => {
+    settings = await tempSettings();
+    const options = { method: "full", precision: "mixed-bf16", optimizer: "adamw", seq: 256, microBatch: 8, gradAccum: 1, gpus: 1, zero: 0, flashAttention: true, checkpointing: "none", loss: "naive", loraRank: 16 } as const;
+    const report = await planTrain("sentence-transformers/all-MiniLM-L6-v2", { ...options, loraTargets: ["all-linear"] }, settings);
+    expect(report.parameters.trainable).toBe(22_713_216);
+    expect(report.warnings.map((warning) => warning.code)).toEqual(["encoder-activations"]);
+    expect(report.warnings[0]?.message).toMatch(/`loss` chunked is closer there$/);
   });
 });
