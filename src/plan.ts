@@ -237,7 +237,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
       message: `${spec.quantization} checkpoint: weight bytes are exact, but vramplan does not know this packing, so the parameter count counts stored elements`,
     });
   }
-  if (weights.source === "config" && spec.hasVisionTower) {
+  if (weights.source === "config" && spec.hasVisionTower && !spec.visionTower) {
     warnings.push({
       code: "vision-tower-not-counted",
       message: "the vision tower (vision_config) is not in the config-derived count: only safetensors headers give its bytes",

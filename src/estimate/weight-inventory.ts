@@ -3,6 +3,7 @@ import { componentOf, isRoutedExpert, tensorRole, type Component, type Quantizat
 import type { TensorManifest } from "../model/manifest.js";
 import { linearModules, moduleWeights } from "../model/modules.js";
 import type { ModelSpec } from "../model/spec.js";
+import { visionTowerParameters } from "./vision-tower.js";
 
 /** What a weight tensor is to a quantizer. */
 export type WeightKind = "embedding" | "lm_head" | "linear" | "expert" | "router" | "vector";
@@ -99,5 +100,10 @@ export function inventoryFromSpec(spec: ModelSpec): WeightTensor[] {
   // Norms, biases, sinks, q/k norms: what the count holds beyond embeddings, head and matrices.
   const vectors = counted.total - counted.embeddings - counted.positionEmbeddings - counted.lmHead - matrices;
   if (vectors > 0) tensors.push({ name: "norms and biases", kind: "vector", elements: vectors, rowLength: vectors, matrices: 1, layer: null, ggufRole: null, component: "language model" });
+  // The vision tower, lumped: quantizers leave it in 16 bits, and engines shard it like the rest.
+  if (spec.visionTower) {
+    const vision = visionTowerParameters(spec.visionTower);
+    tensors.push({ name: "visual", kind: "linear", elements: vision.parameters, rowLength: spec.visionTower.hidden, matrices: 1, layer: null, ggufRole: null, component: "vision tower" });
+  }
   return tensors;
 }

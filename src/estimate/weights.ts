@@ -6,6 +6,7 @@ import { requantize } from "./requantize.js";
 import { componentOf, isRoutedExpert, quantizationRules, tensorRole, type Component } from "./tensor-roles.js";
 import { inventoryFromSpec } from "./weight-inventory.js";
 import { storedScheme, type WeightScheme } from "./weight-schemes.js";
+import { visionTowerParameters, type VisionTowerCount } from "./vision-tower.js";
 
 export interface DtypeShare {
   dtype: string;
@@ -44,6 +45,8 @@ export interface WeightsEstimate {
   files: number;
   /** The count derived from config.json, term by term; null where config cannot give it. */
   fromConfig: ConfigParameters | null;
+  /** The vision tower counted from vision_config, module by module, where vramplan knows its family. */
+  visionTowerFromConfig: VisionTowerCount | null;
   /** Language-model parameters in the headers minus config-derived ones; null without both. */
   difference: number | null;
   /** For config-derived bytes: the dtype, or the quantization_config scheme, the bytes assume. */
@@ -69,19 +72,26 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
     const inventory = inventoryFromSpec(spec);
     const stored = requantize(inventory, scheme, { numLayers: spec.numLayers, moe: spec.moe !== undefined });
     const expertBytes = inventory.reduce((sum, tensor, index) => sum + (tensor.kind === "expert" ? (stored.tensorBytes[index] ?? 0) : 0), 0);
+    const visionBytes = inventory.reduce((sum, tensor, index) => sum + (tensor.component === "vision tower" ? (stored.tensorBytes[index] ?? 0) : 0), 0);
+    const visionCount = spec.visionTower ? visionTowerParameters(spec.visionTower) : null;
+    const vision = visionCount?.parameters ?? 0;
     return {
       bytes: stored.bytes,
-      parameters: fromConfig.total,
-      activeParameters: fromConfig.active,
+      parameters: fromConfig.total + vision,
+      activeParameters: fromConfig.active + vision,
       source: "config",
       byDtype: [],
-      components: [{ name: "language model", tensors: 0, parameters: fromConfig.total, bytes: stored.bytes }],
+      components: [
+        { name: "language model", tensors: 0, parameters: fromConfig.total, bytes: stored.bytes - visionBytes },
+        ...(vision > 0 ? [{ name: "vision tower" as const, tensors: 0, parameters: vision, bytes: visionBytes }] : []),
+      ],
       routedExperts: spec.moe ? { parameters: fromConfig.routedExperts, bytes: expertBytes } : null,
       quantizationState: { tensors: 0, bytes: 0 },
       buffers: empty,
       tensorCount: 0,
       files: 0,
       fromConfig,
+      visionTowerFromConfig: visionCount,
       difference: null,
       assumedDtype: scheme.kind === "float" ? (spec.dtype ?? "bf16") : describeStoredScheme(scheme),
     };
@@ -154,6 +164,7 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
     tensorCount,
     files: manifest.files.length,
     fromConfig,
+    visionTowerFromConfig: spec.visionTower ? visionTowerParameters(spec.visionTower) : null,
     difference: fromConfig ? languageModel - fromConfig.total : null,
   };
 }

@@ -12,7 +12,7 @@ import {
   readStringArray,
   type RawConfig,
 } from "./raw-config.js";
-import type { AttentionCache, GuessedField, LayerLayout, LayerSpec, MlaShape, ModelSpec } from "./spec.js";
+import type { AttentionCache, GuessedField, LayerLayout, LayerSpec, MlaShape, ModelSpec, VisionTowerSpec } from "./spec.js";
 
 /**
  * Turns a config.json into the typed model spec. Known families get their own rules
@@ -103,6 +103,7 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     parametersFromConfig: layers.every((layer) => layer.caches.every((cache) => cache.kind !== "state" || cache.mixerParameters !== null)),
     multiTokenPredictionLayers: readPositiveInt(config, ["num_nextn_predict_layers"])?.value ?? 0,
     hasVisionTower: readObject(rawConfig, "vision_config") !== undefined,
+    visionTower: readVisionTower(rawConfig),
     encoderOnly: false,
     // MLX writes {"quantization": {"group_size", "bits"}} and no quant_method.
     quantization: readString(readObject(rawConfig, "quantization_config") ?? {}, "quant_method") ?? (readObject(rawConfig, "quantization") ? "mlx" : undefined),
@@ -166,9 +167,31 @@ function encoderOnlySpec(config: RawConfig): ModelSpec {
     parametersFromConfig: false,
     multiTokenPredictionLayers: 0,
     hasVisionTower: false,
+    visionTower: undefined,
     encoderOnly: true,
     quantization: readString(readObject(config, "quantization_config") ?? {}, "quant_method"),
     guessed: [],
+  };
+}
+
+/** The vision tower's shape, for the families whose modules vramplan knows (VisionTowerSpec). */
+function readVisionTower(config: RawConfig): VisionTowerSpec | undefined {
+  const vision = readObject(config, "vision_config");
+  if (!vision || readString(config, "model_type") !== "qwen2_5_vl") return undefined;
+  const field = (name: string) => readPositiveInt(vision, [name])?.value;
+  const [depth, hidden, intermediate, outHidden] = [field("depth"), field("hidden_size"), field("intermediate_size"), field("out_hidden_size")];
+  if (!depth || !hidden || !intermediate || !outHidden) return undefined;
+  return {
+    kind: "qwen2_5_vl",
+    depth,
+    hidden,
+    intermediate,
+    outHidden,
+    // Qwen2_5_VLVisionConfig's defaults.
+    inChannels: field("in_channels") ?? field("in_chans") ?? 3,
+    patch: field("patch_size") ?? 14,
+    temporalPatch: field("temporal_patch_size") ?? 2,
+    spatialMerge: field("spatial_merge_size") ?? 2,
   };
 }
 

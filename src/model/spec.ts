@@ -119,11 +119,31 @@ export interface ModelSpec {
   parametersFromConfig: boolean;
   /** DeepSeek-V3's multi-token-prediction layers: in the checkpoint, outside num_hidden_layers. */
   multiTokenPredictionLayers: number;
-  /** A vision (or audio) tower described by `vision_config`, counted from the headers only. */
+  /** A vision (or audio) tower described by `vision_config`. */
   hasVisionTower: boolean;
+  /** Its shape, for the families whose tower vramplan counts from config.json (else from the headers only). */
+  visionTower: VisionTowerSpec | undefined;
   /** An encoder (BERT, RoBERTa, ModernBERT…): one forward pass per input, no KV cache kept. */
   encoderOnly: boolean;
   /** `quant_method` of a quantized checkpoint, if any. */
   quantization: string | undefined;
   guessed: GuessedField[];
+}
+
+/**
+ * Qwen2.5-VL's vision transformer (modeling_qwen2_5_vl.py Qwen2_5_VisionTransformerPretrainedModel):
+ * a Conv3d patch embedding without bias, `depth` blocks of RMSNorms, fused qkv and proj with biases
+ * and a gated MLP with biases, then the patch merger (RMSNorm, two biased linears over
+ * spatial_merge_size² patches, out to the language model's width).
+ */
+export interface VisionTowerSpec {
+  kind: "qwen2_5_vl";
+  depth: number;
+  hidden: number;
+  intermediate: number;
+  inChannels: number;
+  patch: number;
+  temporalPatch: number;
+  spatialMerge: number;
+  outHidden: number;
 }

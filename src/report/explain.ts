@@ -56,6 +56,12 @@ function parameterLines(plan: Plan): string[] {
   if (c.moeLayers > 0 && model.experts) {
     lines.push(`active per token = ${n(c.total)} − ${c.moeLayers} × (${model.experts.routed} − ${model.experts.perToken}) experts × ${n(c.expertPerLayer)} = ${n(c.active)}`);
   }
+  const vision = weights.visionTowerFromConfig;
+  if (vision) {
+    lines.push(`vision tower (vision_config, Qwen2.5-VL modules) = patch embedding ${n(vision.patchEmbedding)} + ${vision.blocks} blocks × ${n(vision.perBlock)} + patch merger ${n(vision.merger)} = ${n(vision.parameters)}`);
+    const inHeaders = weights.source === "safetensors" ? weights.components.find((component) => component.name === "vision tower")?.parameters : undefined;
+    if (inHeaders !== undefined) lines.push(inHeaders === vision.parameters ? "          matches the vision tower in the safetensors headers" : `          the headers' vision tower holds ${n(inHeaders)} parameters against vision_config`);
+  }
   if (weights.difference !== null && weights.source === "safetensors") {
     lines.push(
       weights.difference === 0

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { loadBuiltinModel } from "../../src/hub/builtin.js";
+import { planLoadedModel } from "../../src/plan.js";
+import { explainLines } from "../../src/report/explain.js";
+
+describe("a vision tower counted from vision_config", () => {
+  it("Qwen2.5-VL-7B-Instruct from config.json alone: 8,292,166,656 parameters, 16,584,333,312 B, as its index's total_size says", async () => {
+    const loaded = await loadBuiltinModel("Qwen/Qwen2.5-VL-7B-Instruct");
+    if (!loaded) throw new Error("built-in Qwen2.5-VL missing");
+    const planned = planLoadedModel(loaded, { context: 4096 });
+    // model.safetensors.index.json of Qwen/Qwen2.5-VL-7B-Instruct: "total_size": 16584333312 (bf16).
+    expect(planned.weights.bytes).toBe(16_584_333_312);
+    expect(planned.weights.parameters).toBe(8_292_166_656);
+    // Worked by hand from vision_config (depth 32, hidden 1280, intermediate 3420, out 3584):
+    // patch 3 × 2 × 14 × 14 × 1280 = 1,505,280; each block 2 × 1280 + (1280 × 3840 + 3840)
+    // + (1280² + 1280) + 2 × (1280 × 3420 + 3420) + (3420 × 1280 + 1280) = 19,702,200;
+    // merger 1280 + (5120² + 5120) + (5120 × 3584 + 3584) = 44,574,464.
+    expect(planned.weights.components.find((component) => component.name === "vision tower")?.parameters).toBe(1_505_280 + 32 * 19_702_200 + 44_574_464);
+    expect(planned.warnings.map((warning) => warning.code)).not.toContain("vision-tower-not-counted");
+    expect(explainLines(planned).join("\n")).toContain("vision tower (vision_config, Qwen2.5-VL modules) = patch embedding 1,505,280 + 32 blocks × 19,702,200 + patch merger 44,574,464 = 676,550,144");
+  });
+});
