@@ -243,7 +243,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
       message: "the vision tower (vision_config) is not in the config-derived count: only safetensors headers give its bytes",
     });
   }
-  if (weights.source === "config" && spec.multiTokenPredictionLayers > 0) {
+  if (weights.source === "config" && spec.multiTokenPredictionLayers > 0 && weights.fromConfig?.multiTokenPrediction === null) {
     warnings.push({
       code: "mtp-not-counted",
       message: `the checkpoint also ships ${spec.multiTokenPredictionLayers} multi-token-prediction layer(s), not in the config-derived count (vLLM loads them only for speculative decoding)`,

@@ -29,6 +29,8 @@ export interface ConfigParameters {
   normsPerLayer: number;
   denseLayers: number;
   moeLayers: number;
+  /** The multi-token-prediction module the checkpoint ships (not in `total`: engines load it only to speculate); null where vramplan does not know its modules. */
+  multiTokenPrediction: number | null;
 }
 
 /** Null for the SSM families, whose mixers vramplan counts from the safetensors headers only. */
@@ -75,6 +77,13 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
   const routers = moeLayers * routerPerLayer;
   const norms = spec.numLayers * normsPerLayer;
   const always = embeddings + positionEmbeddings + lmHead + normWidth + attention + mixers + denseMlp + sharedExperts + routers + norms;
+  // Qwen3-Next's module: a full-attention MoE layer, fc (2h → h) and three norms.
+  const multiTokenPrediction =
+    spec.multiTokenPredictionLayers === 0
+      ? 0
+      : spec.multiTokenPredictionKind === "qwen3_next"
+        ? spec.multiTokenPredictionLayers * (attentionPerLayer + normsPerLayer + experts * expertPerLayer + sharedPerLayer + routerPerLayer + 2 * h * h + 3 * normWidth)
+        : null;
   return {
     total: always + routedExperts,
     active: always + moeLayers * perToken * expertPerLayer,
@@ -96,6 +105,7 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
     normsPerLayer,
     denseLayers,
     moeLayers,
+    multiTokenPrediction,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { TensorManifest } from "../model/manifest.js";
 import type { RawConfig } from "../model/raw-config.js";
+import { COMPUTE_DTYPE_BYTES } from "../model/dtypes.js";
 import type { ModelSpec } from "../model/spec.js";
 import { configParameters, type ConfigParameters } from "./config-parameters.js";
 import { requantize } from "./requantize.js";
@@ -75,15 +76,20 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
     const visionBytes = inventory.reduce((sum, tensor, index) => sum + (tensor.component === "vision tower" ? (stored.tensorBytes[index] ?? 0) : 0), 0);
     const visionCount = spec.visionTower ? visionTowerParameters(spec.visionTower) : null;
     const vision = visionCount?.parameters ?? 0;
+    // The checkpoint holds the multi-token-prediction module, engines load it only to speculate
+    // (so the serving inventory leaves it out); it is stored in the checkpoint's dtype.
+    const mtp = fromConfig.multiTokenPrediction ?? 0;
+    const mtpBytes = mtp * COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"];
     return {
-      bytes: stored.bytes,
-      parameters: fromConfig.total + vision,
+      bytes: stored.bytes + mtpBytes,
+      parameters: fromConfig.total + vision + mtp,
       activeParameters: fromConfig.active + vision,
       source: "config",
       byDtype: [],
       components: [
         { name: "language model", tensors: 0, parameters: fromConfig.total, bytes: stored.bytes - visionBytes },
         ...(vision > 0 ? [{ name: "vision tower" as const, tensors: 0, parameters: vision, bytes: visionBytes }] : []),
+        ...(mtp > 0 ? [{ name: "multi-token prediction" as const, tensors: 0, parameters: mtp, bytes: mtpBytes }] : []),
       ],
       routedExperts: spec.moe ? { parameters: fromConfig.routedExperts, bytes: expertBytes } : null,
       quantizationState: { tensors: 0, bytes: 0 },

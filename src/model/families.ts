@@ -25,6 +25,14 @@ export interface FamilyRules {
    * (gemma-3-27b-it's text_config has no vocab_size or max_position_embeddings).
    */
   defaults?: RawConfig;
+  /**
+   * The multi-token-prediction module the checkpoint ships, where vramplan knows its modules:
+   * its layer count (when config.json does not say) and its shape. Qwen3-Next
+   * (modeling of vLLM's qwen3_next_mtp.py): one full-attention MoE layer, an fc over
+   * [embedding; hidden] (2h → h, no bias) and three RMSNorms (pre_fc_norm_hidden,
+   * pre_fc_norm_embedding, norm).
+   */
+  mtp?: { layers: number; kind: "qwen3_next" };
   /** Hybrid and state-space models: the layer kinds and their recurrent state (derive-state.ts). */
   ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2";
 }
@@ -285,7 +293,7 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   falcon_h1: { layout: llamaLayout, tieDefault: false, ssm: "falcon_h1" },
   granitemoehybrid: { layout: llamaLayout, tieDefault: true, ssm: "granitemoehybrid" },
   // modeling_qwen3_next.py: gated attention (q_proj emits query and gate) with q/k norms.
-  qwen3_next: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true, gatedAttention: true }), tieDefault: false, ssm: "qwen3_next", moe: qwenMoe(true) },
+  qwen3_next: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true, gatedAttention: true }), tieDefault: false, ssm: "qwen3_next", moe: qwenMoe(true), mtp: { layers: 1, kind: "qwen3_next" } },
   // modeling_mamba.py: one RMSNorm and a mixer per layer, no MLP, tied embeddings.
   mamba: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba" },
   mamba2: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba2" },

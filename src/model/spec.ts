@@ -119,6 +119,8 @@ export interface ModelSpec {
   parametersFromConfig: boolean;
   /** DeepSeek-V3's multi-token-prediction layers: in the checkpoint, outside num_hidden_layers. */
   multiTokenPredictionLayers: number;
+  /** Their modules, where vramplan knows them (families.ts `mtp`): then config.json counts them too. */
+  multiTokenPredictionKind: "qwen3_next" | undefined;
   /** A vision (or audio) tower described by `vision_config`. */
   hasVisionTower: boolean;
   /** Its shape, for the families whose tower vramplan counts from config.json (else from the headers only). */

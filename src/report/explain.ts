@@ -56,6 +56,9 @@ function parameterLines(plan: Plan): string[] {
   if (c.moeLayers > 0 && model.experts) {
     lines.push(`active per token = ${n(c.total)} − ${c.moeLayers} × (${model.experts.routed} − ${model.experts.perToken}) experts × ${n(c.expertPerLayer)} = ${n(c.active)}`);
   }
+  if (c.multiTokenPrediction) {
+    lines.push(`multi-token prediction (${model.family} rules: a full-attention MoE layer, fc ${n(2 * model.hiddenSize)} → ${n(model.hiddenSize)}, three norms) = ${n(c.multiTokenPrediction)}: in the checkpoint, loaded only for speculative decoding, not active`);
+  }
   const vision = weights.visionTowerFromConfig;
   if (vision) {
     lines.push(`vision tower (vision_config, Qwen2.5-VL modules) = patch embedding ${n(vision.patchEmbedding)} + ${vision.blocks} blocks × ${n(vision.perBlock)} + patch merger ${n(vision.merger)} = ${n(vision.parameters)}`);

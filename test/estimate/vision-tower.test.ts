@@ -5,8 +5,9 @@ import { explainLines } from "../../src/report/explain.js";
 
 describe("a vision tower counted from vision_config", () => {
   it("Qwen2.5-VL-7B-Instruct from config.json alone: 8,292,166,656 parameters, 16,584,333,312 B, as its index's total_size says", async () => {
-    const loaded = await loadBuiltinModel("Qwen/Qwen2.5-VL-7B-Instruct");
-    if (!loaded) throw new Error("built-in Qwen2.5-VL missing");
+    const builtin = await loadBuiltinModel("Qwen/Qwen2.5-VL-7B-Instruct");
+    if (!builtin) throw new Error("built-in Qwen2.5-VL missing");
+    const loaded = { id: "Qwen/Qwen2.5-VL-7B-Instruct", revision: "main", commit: undefined, configSource: "builtin" as const, config: builtin.config, manifest: undefined, manifestSource: undefined, notes: [] };
     const planned = planLoadedModel(loaded, { context: 4096 });
     // model.safetensors.index.json of Qwen/Qwen2.5-VL-7B-Instruct: "total_size": 16584333312 (bf16).
     expect(planned.weights.bytes).toBe(16_584_333_312);

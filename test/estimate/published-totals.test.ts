@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { loadBuiltinModel } from "../../src/hub/builtin.js";
+import { planLoadedModel } from "../../src/plan.js";
+import { sharedObservations } from "../support/realworld.js";
+
+/*
+ * Published parameter totals (../shared/realworld/observations.json, kind D: the Hub's safetensors
+ * totals, scales excluded where the entry says so) against vramplan's count from config.json
+ * alone. Each figure is copied here with its entry id, so the test runs without ../shared too;
+ * beside it, the copy is checked against the file.
+ */
+interface Published {
+  id: string;
+  model: string;
+  config: () => Promise<Record<string, unknown>>;
+  total: number;
+  /** The observations.json field the total was copied from. */
+  field: [string, string];
+}
+
+const builtin = (id: string) => async () => (await loadBuiltinModel(id))?.config as Record<string, unknown>;
+const fixture = (dir: string) => async () => JSON.parse(readFileSync(new URL(`../fixtures/realworld/${dir}/config.json`, import.meta.url), "utf8")) as Record<string, unknown>;
+
+const PUBLISHED: Published[] = [
+  { id: "D01", model: "openai/gpt-oss-20b", config: builtin("openai/gpt-oss-20b"), total: 20_914_757_184, field: ["D01", "parameter total (scales excluded)"] },
+  { id: "D02", model: "openai/gpt-oss-120b", config: fixture("openai--gpt-oss-120b"), total: 116_829_156_672, field: ["D02", "parameter total (scales excluded)"] },
+  { id: "D03", model: "Qwen/Qwen3-Next-80B-A3B-Instruct", config: builtin("Qwen/Qwen3-Next-80B-A3B-Instruct"), total: 81_324_862_720, field: ["D03", "parameter total"] },
+  { id: "D15", model: "Qwen/Qwen3-30B-A3B", config: builtin("Qwen/Qwen3-30B-A3B"), total: 30_532_122_624, field: ["D15", "Qwen/Qwen3-30B-A3B"] },
+  { id: "D15", model: "Qwen/Qwen3-8B", config: fixture("Qwen--Qwen3-8B"), total: 8_190_735_360, field: ["D15", "Qwen/Qwen3-8B"] },
+];
+
+describe("published totals from config.json alone (kind D)", () => {
+  it("match to the parameter", async () => {
+    const rows: string[] = ["| entry | model | published | vramplan (config.json) | off |", "|---|---|---|---|---|"];
+    for (const entry of PUBLISHED) {
+      const config = await entry.config();
+      const planned = planLoadedModel({ id: entry.model, revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+      rows.push(`| ${entry.id} | ${entry.model} | ${entry.total.toLocaleString("en-US")} | ${planned.weights.parameters.toLocaleString("en-US")} | ${planned.weights.parameters - entry.total} |`);
+      expect(planned.weights.parameters, entry.model).toBe(entry.total);
+    }
+    console.info(rows.join("\n"));
+  });
+
+  it("the copies above are the observations file's figures", () => {
+    const observations = sharedObservations();
+    if (!observations) return;
+    for (const entry of PUBLISHED) {
+      const reported = observations.find((candidate) => candidate.id === entry.field[0])?.reported as Record<string, unknown> | undefined;
+      expect(reported?.[entry.field[1]], `${entry.field[0]} ${entry.field[1]}`).toBe(entry.total);
+    }
+  });
+});
