@@ -179,8 +179,15 @@ function encoderOnlySpec(config: RawConfig): ModelSpec {
 /** The vision tower's shape, for the families whose modules vramplan knows (VisionTowerSpec). */
 function readVisionTower(config: RawConfig): VisionTowerSpec | undefined {
   const vision = readObject(config, "vision_config");
-  if (!vision || readString(config, "model_type") !== "qwen2_5_vl") return undefined;
+  if (!vision) return undefined;
   const field = (name: string) => readPositiveInt(vision, [name])?.value;
+  if (readString(config, "model_type") === "gemma3" && readString(vision, "model_type") === "siglip_vision_model" && readBoolean(vision, "vision_use_head") === false) {
+    const [depth, hidden, intermediate, imageSize, patch] = [field("num_hidden_layers"), field("hidden_size"), field("intermediate_size"), field("image_size"), field("patch_size")];
+    const outHidden = readPositiveInt(readObject(config, "text_config") ?? {}, ["hidden_size"])?.value;
+    if (!depth || !hidden || !intermediate || !imageSize || !patch || !outHidden) return undefined;
+    return { kind: "siglip", depth, hidden, intermediate, imageSize, patch, outHidden, inChannels: field("num_channels") ?? 3 };
+  }
+  if (readString(config, "model_type") !== "qwen2_5_vl") return undefined;
   const [depth, hidden, intermediate, outHidden] = [field("depth"), field("hidden_size"), field("intermediate_size"), field("out_hidden_size")];
   if (!depth || !hidden || !intermediate || !outHidden) return undefined;
   return {

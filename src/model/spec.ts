@@ -133,12 +133,31 @@ export interface ModelSpec {
 }
 
 /**
- * Qwen2.5-VL's vision transformer (modeling_qwen2_5_vl.py Qwen2_5_VisionTransformerPretrainedModel):
- * a Conv3d patch embedding without bias, `depth` blocks of RMSNorms, fused qkv and proj with biases
- * and a gated MLP with biases, then the patch merger (RMSNorm, two biased linears over
- * spatial_merge_size² patches, out to the language model's width).
+ * A vision tower vramplan counts from config.json.
+ * - Qwen2.5-VL (modeling_qwen2_5_vl.py Qwen2_5_VisionTransformerPretrainedModel): a Conv3d patch
+ *   embedding without bias, `depth` blocks of RMSNorms, fused qkv and proj with biases and a gated
+ *   MLP with biases, then the patch merger (RMSNorm, two biased linears over spatial_merge_size²
+ *   patches, out to the language model's width).
+ * - SigLIP as Gemma 3 uses it (modeling_siglip.py SiglipVisionModel without its pooling head, and
+ *   modeling_gemma3.py Gemma3MultiModalProjector): a biased Conv2d patch embedding and a position
+ *   table, `depth` layers of two LayerNorms, biased q/k/v/out projections and a biased fc1/fc2 MLP,
+ *   a post LayerNorm, then the projector's RMSNorm and its matrix into the text width.
  */
-export interface VisionTowerSpec {
+export type VisionTowerSpec = QwenVisionTower | SiglipVisionTower;
+
+export interface SiglipVisionTower {
+  kind: "siglip";
+  depth: number;
+  hidden: number;
+  intermediate: number;
+  inChannels: number;
+  patch: number;
+  imageSize: number;
+  /** The language model's width: Gemma 3's projector maps into it. */
+  outHidden: number;
+}
+
+export interface QwenVisionTower {
   kind: "qwen2_5_vl";
   depth: number;
   hidden: number;

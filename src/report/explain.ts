@@ -61,7 +61,8 @@ function parameterLines(plan: Plan): string[] {
   }
   const vision = weights.visionTowerFromConfig;
   if (vision) {
-    lines.push(`vision tower (vision_config, Qwen2.5-VL modules) = patch embedding ${n(vision.patchEmbedding)} + ${vision.blocks} blocks × ${n(vision.perBlock)} + patch merger ${n(vision.merger)} = ${n(vision.parameters)}`);
+    const modules = model.modelType === "gemma3" ? ["SigLIP modules", "projector"] : ["Qwen2.5-VL modules", "patch merger"];
+    lines.push(`vision tower (vision_config, ${modules[0]}) = patch embedding ${n(vision.patchEmbedding)} + ${vision.blocks} blocks × ${n(vision.perBlock)} + ${modules[1]} ${n(vision.merger)} = ${n(vision.parameters)}`);
     const inHeaders = weights.source === "safetensors" ? weights.components.find((component) => component.name === "vision tower")?.parameters : undefined;
     if (inHeaders !== undefined) lines.push(inHeaders === vision.parameters ? "          matches the vision tower in the safetensors headers" : `          the headers' vision tower holds ${n(inHeaders)} parameters against vision_config`);
   }
