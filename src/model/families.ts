@@ -138,6 +138,9 @@ const deepseekMoe = (config: RawConfig, numLayers: number): MoeRules | undefined
 export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   // modeling_llama.py: `attention_bias` on all four projections, `mlp_bias` on the three MLP ones.
   llama: { layout: llamaLayout, tieDefault: false },
+  // modeling_smollm3.py: Llama's modules (every `no_rope_layer_interval`-th layer skips RoPE, which
+  // changes no weight); SmolLM3Config ties the embeddings by default.
+  smollm3: { layout: llamaLayout, tieDefault: true },
   // Mistral-7B-v0.1: one `sliding_window` (4096) applied on every layer.
   mistral: { layout: llamaLayout, tieDefault: false, slidingLayers: (_c, n) => everyLayer(n) },
   // modeling_mixtral.py: Mistral attention, block_sparse_moe with w1/w2/w3 experts and a gate.

@@ -29,6 +29,7 @@ const PUBLISHED: Published[] = [
   { id: "D15", model: "Qwen/Qwen3-30B-A3B", config: builtin("Qwen/Qwen3-30B-A3B"), total: 30_532_122_624, field: ["D15", "Qwen/Qwen3-30B-A3B"] },
   { id: "D15", model: "Qwen/Qwen3-8B", config: fixture("Qwen--Qwen3-8B"), total: 8_190_735_360, field: ["D15", "Qwen/Qwen3-8B"] },
   { id: "D11", model: "microsoft/phi-4", config: fixture("microsoft--phi-4"), total: 14_659_507_200, field: ["D11", "microsoft/phi-4"] },
+  { id: "D14", model: "HuggingFaceTB/SmolLM3-3B", config: fixture("HuggingFaceTB--SmolLM3-3B"), total: 3_075_098_624, field: ["D14", "HuggingFaceTB/SmolLM3-3B"] },
   { id: "D14", model: "google/gemma-3-4b-it", config: fixture("google--gemma-3-4b-it"), total: 4_300_079_472, field: ["D14", "google/gemma-3-4b-it (incl. SigLIP vision)"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
 ];
