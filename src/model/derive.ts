@@ -65,7 +65,8 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
   else {
     // transformers' PretrainedConfig defaults tie_word_embeddings to true.
     tiedEmbeddings = true;
-    guessed.push({ field: "tie_word_embeddings", assumed: "true (the transformers default)" });
+    // What the guess can move, so the reader knows how far off a config-only count may be.
+    guessed.push({ field: "tie_word_embeddings", assumed: `true (the transformers default); untied, lm_head would add ${vocabSize * hiddenSize} parameters` });
   }
 
   const attention = attentionFree ? [] : deriveAttention(config, numLayers, { kvHeads: numKeyValueHeads, headDim }, rules, mla, numAttentionHeads, guessed);
@@ -249,7 +250,12 @@ function deriveKvHeads(config: RawConfig, modelType: string | undefined, numAtte
   const hit = readPositiveIntStrict(config, FIELD_NAMES.numKeyValueHeads);
   if (hit) return hit.value;
   if (readBoolean(config, "multi_query") === true) return 1;
-  if (generic) guessed.push({ field: "num_key_value_heads", assumed: `${numAttentionHeads} (one per attention head, as in MHA)` });
+  if (generic) {
+    guessed.push({
+      field: "num_key_value_heads",
+      assumed: `${numAttentionHeads} (one per attention head, as in MHA); with fewer KV heads the KV cache shrinks in proportion, to 1/${numAttentionHeads} of this with one`,
+    });
+  }
   return numAttentionHeads;
 }
 

@@ -102,6 +102,13 @@ describe("unknown architectures", () => {
     expect(spec.headDim).toBe(128);
   });
 
+  it("say how far the guesses that move the numbers can move them", () => {
+    const assumed = Object.fromEntries(deriveModelSpec(unknown).guessed.map((guess) => [guess.field, guess.assumed]));
+    // An untied lm_head: vocab 50,000 × hidden 2,048.
+    expect(assumed["tie_word_embeddings"]).toBe("true (the transformers default); untied, lm_head would add 102400000 parameters");
+    expect(assumed["num_key_value_heads"]).toBe("16 (one per attention head, as in MHA); with fewer KV heads the KV cache shrinks in proportion, to 1/16 of this with one");
+  });
+
   it("a missing essential field is an error naming it", () => {
     const { num_attention_heads: _dropped, ...config } = unknown;
     let error: unknown;
