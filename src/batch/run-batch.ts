@@ -38,6 +38,8 @@ export interface BatchOptions {
   /** Models loaded at once; every request of the run shares one connection pool. */
   concurrency: number;
   onProgress?: (progress: BatchProgress) => void;
+  /** Each row as soon as it and every row before it are done: rows stream out in input order. */
+  onRow?: (row: BatchRow) => void;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function runBatch(entries: readonly BatchEntry[], options: BatchOpt
   const progress: BatchProgress = { done: 0, failed: 0, total: entries.length };
   const rows: BatchRow[] = new Array(entries.length);
   let next = 0;
+  let emitted = 0;
 
   const work = async (entry: BatchEntry): Promise<BatchRow> => {
     const row = { line: entry.line, input: entry.input, kind: null, plan: null, gguf: null, source: null, duplicate: false, error: null };
@@ -97,6 +100,12 @@ export async function runBatch(entries: readonly BatchEntry[], options: BatchOpt
       const index = next++;
       const row = await work(entries[index] as BatchEntry);
       rows[index] = row;
+      // Incremented outside the call: an absent onRow?.() would skip evaluating its argument.
+      while (emitted < entries.length && rows[emitted] !== undefined) {
+        const ready = rows[emitted] as BatchRow;
+        emitted += 1;
+        options.onRow?.(ready);
+      }
       progress.done += 1;
       if (row.error) progress.failed += 1;
       options.onProgress?.({ ...progress });

@@ -7,6 +7,7 @@ import { batchCommand } from "./commands/batch.js";
 import { cacheCommand } from "./commands/cache.js";
 import { dtypeCommand } from "./commands/dtype.js";
 import { planCommand } from "./commands/plan.js";
+import { serveCommand } from "./commands/serve.js";
 import { tokensCommand } from "./commands/tokens.js";
 import { trainCommand } from "./commands/train.js";
 import { processIo, type CliCommand, type CliIo } from "./output.js";
@@ -61,11 +62,35 @@ function packageVersion(): string {
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-const commands: CliCommand<never>[] = [planCommand, batchCommand, tokensCommand, trainCommand, cacheCommand, dtypeCommand] as CliCommand<never>[];
+const commands: CliCommand<never>[] = [planCommand, batchCommand, tokensCommand, trainCommand, cacheCommand, dtypeCommand, serveCommand] as CliCommand<never>[];
 
 export async function runCli(argv: readonly string[], given: CliIo = processIo): Promise<number> {
   const debug = argv.includes("--debug");
-  const io = scrubbingIo(given);
+  // The server (vramplan serve) reads its queries through the same option definitions.
+  const io: CliIo = { ...scrubbingIo(given), parseCommand };
+  const parser = commandParser(argv);
+
+  skipHelpPrerendering(parser);
+  try {
+    process.exitCode = undefined;
+    const args = await parser.parseAsync();
+    const chosen = commands.find((candidate) => candidate.name === args._[0]);
+    // --help and --version are answered by yargs itself, with no command to run.
+    if (chosen && !args["help"] && !args["version"]) await chosen.run(args as never, io);
+  } catch (error) {
+    return reportError(error, { debug, stderr: io.stderr });
+  }
+  // A command that finished but has a verdict (a batch with failed rows) sets process.exitCode.
+  return typeof process.exitCode === "number" ? process.exitCode : EXIT_CODES.ok;
+}
+
+/** A command line parsed and validated with every command's option definitions, not run. */
+export function parseCommand(argv: readonly string[]): Promise<Record<string, unknown>> {
+  return commandParser(argv).parseAsync() as Promise<Record<string, unknown>>;
+}
+
+/** Every command's options, validated and defaulted as the command line has them. */
+function commandParser(argv: readonly string[]) {
   const parser = yargs(negativeNumbersAsValues(protectStdinDash(argv)))
     .scriptName("vramplan")
     // Operands stay as typed: "-0" must keep its sign, "007" is an id, not 7.
@@ -93,19 +118,7 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo):
       throw error ?? new UsageError(`${plainParseMessage(message, argv)} (see vramplan ${command ? `${command.name} ` : ""}--help)`);
     });
   for (const { command, describe, builder } of commands) parser.command({ command, describe, builder } as never);
-
-  skipHelpPrerendering(parser);
-  try {
-    process.exitCode = undefined;
-    const args = await parser.parseAsync();
-    const chosen = commands.find((candidate) => candidate.name === args._[0]);
-    // --help and --version are answered by yargs itself, with no command to run.
-    if (chosen && !args["help"] && !args["version"]) await chosen.run(args as never, io);
-  } catch (error) {
-    return reportError(error, { debug, stderr: io.stderr });
-  }
-  // A command that finished but has a verdict (a batch with failed rows) sets process.exitCode.
-  return typeof process.exitCode === "number" ? process.exitCode : EXIT_CODES.ok;
+  return parser;
 }
 
 /**

@@ -11,6 +11,8 @@ export interface CliIo {
   isTTY?: boolean;
   /** All of standard input, for `-` arguments. */
   readStdin?: () => Promise<string>;
+  /** Parses a command line with every command's option definitions, without running it (set by runCli). */
+  parseCommand?: (argv: readonly string[]) => Promise<Record<string, unknown>>;
   /** The clock progress lines are paced by; injected by tests. */
   now?: () => number;
   /** Removes secrets from text the CLI writes to a file; stdout and stderr already do. */

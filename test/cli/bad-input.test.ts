@@ -206,7 +206,7 @@ describe("parse failures and help", () => {
     expect(unknown.stderr).toBe("vramplan: unknown option: --bogus-flag (see vramplan plan --help)\n");
     const command = await runCliCaptured(["gpus"], env);
     expect(command.code).toBe(2);
-    expect(command.stderr).toBe("vramplan: unknown command: gpus; the commands are plan, batch, tokens, train, cache, dtype (see vramplan --help)\n");
+    expect(command.stderr).toBe("vramplan: unknown command: gpus; the commands are plan, batch, tokens, train, cache, dtype, serve (see vramplan --help)\n");
   });
 
   it("help examples are whole lines that can be pasted, and the top level has examples", async () => {
@@ -226,7 +226,7 @@ describe("parse failures and help", () => {
     const help = (args: string[]) => new Promise<string>((resolve) => execFile(process.execPath, [bin, ...args], { env: {} }, (_error, stdout) => resolve(stdout)));
     const undescribed: string[] = [];
     let options = 0;
-    for (const command of ["plan", "train", "batch", "tokens", "dtype", "cache"]) {
+    for (const command of ["plan", "train", "batch", "tokens", "dtype", "cache", "serve"]) {
       const text = await help([command, "--help"]);
       expect(text, command).toContain("Options:");
       for (const line of text.split("\n")) {

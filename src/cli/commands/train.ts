@@ -3,7 +3,7 @@ import { CHECKPOINTING, type Checkpointing } from "../../train/activations.js";
 import { OPTIMIZERS, PRECISIONS, type Optimizer, type Precision, type ZeroStage } from "../../train/model-states.js";
 import { parseLoraTargets } from "../../train/lora.js";
 import { TRAIN_METHODS, type TrainMethod } from "../../train/train-plan.js";
-import { planTrain } from "../../train.js";
+import { planTrain, type TrainRequest } from "../../train.js";
 import { renderTrainTable } from "../../report/train.js";
 import { cliLayout, type CliCommand, type CliIo } from "../output.js";
 import { parseTokenCount } from "../parse-tokens.js";
@@ -64,29 +64,29 @@ export const trainCommand = {
       .example("$0 train meta-llama/Llama-3.1-8B --method lora --lora-rank 16 --lora-targets q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", "LoRA on every projection")
       .example("$0 train Qwen/Qwen2.5-7B --method qlora --gpu 4090 --seq 2k", "QLoRA on a 24 GiB card"),
   run: async (args: TrainArgs, io: CliIo) => {
-    const settings = cliHubSettings(io, args);
-    const seq = parseTokenCount(args.seq, "--seq") as number;
-    const report = await planTrain(
-      args.model,
-      {
-        method: args.method,
-        precision: args.precision,
-        optimizer: args.optimizer,
-        seq,
-        microBatch: args.microBatch,
-        gradAccum: args.gradAccum,
-        gpus: args.gpus,
-        zero: (args.fsdp ? 3 : args.zero) as ZeroStage,
-        flashAttention: args.flashAttention,
-        checkpointing: args.checkpointing ?? (args.method === "qlora" ? "full" : "none"),
-        loss: args.loss,
-        loraRank: args.loraRank,
-        loraTargets: parseLoraTargets(args.loraTargets),
-        ...(args.gpu !== undefined && { gpu: args.gpu }),
-        ...(args.revision !== undefined && { revision: args.revision }),
-      },
-      settings,
-    );
+    const report = await planTrain(args.model, trainRequestFromArgs(args), cliHubSettings(io, args));
     io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderTrainTable(report, { explain: args.explain, ...cliLayout(io) }));
   },
 } satisfies CliCommand<TrainArgs>;
+
+/** The library's train request from this command's parsed options (also what `vramplan serve` reads its queries into). */
+export function trainRequestFromArgs(args: TrainArgs): TrainRequest {
+  const seq = parseTokenCount(args.seq, "--seq") as number;
+  return {
+    method: args.method,
+    precision: args.precision,
+    optimizer: args.optimizer,
+    seq,
+    microBatch: args.microBatch,
+    gradAccum: args.gradAccum,
+    gpus: args.gpus,
+    zero: (args.fsdp ? 3 : args.zero) as ZeroStage,
+    flashAttention: args.flashAttention,
+    checkpointing: args.checkpointing ?? (args.method === "qlora" ? "full" : "none"),
+    loss: args.loss,
+    loraRank: args.loraRank,
+    loraTargets: parseLoraTargets(args.loraTargets),
+    ...(args.gpu !== undefined && { gpu: args.gpu }),
+    ...(args.revision !== undefined && { revision: args.revision }),
+  };
+}
