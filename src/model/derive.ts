@@ -1,7 +1,7 @@
 import { UnsupportedModelError } from "../errors.js";
 import { parseConfigDtype } from "./dtypes.js";
 import { deriveSsmLayers, type SsmLayer } from "./derive-state.js";
-import { ENCODER_DECODER_TYPES, familyOf, llamaLayout, type FamilyRules, type MoeRules } from "./families.js";
+import { biasedLayerNormLayout, ENCODER_DECODER_TYPES, familyOf, llamaLayout, type FamilyRules, type MoeRules } from "./families.js";
 import {
   FIELD_NAMES,
   readBoolean,
@@ -135,18 +135,7 @@ function encoderOnlySpec(config: RawConfig): ModelSpec {
   const vocabSize = required(config, "vocabSize");
   const numAttentionHeads = required(config, "numAttentionHeads");
   const headDim = deriveHeadDim(config, hiddenSize, numAttentionHeads);
-  const layout: LayerLayout = {
-    qkvBias: true,
-    outputBias: true,
-    mlp: "plain",
-    mlpBias: true,
-    norm: "layer",
-    normsPerLayer: 2,
-    qkNorm: false,
-    learnedPositions: readPositiveInt(config, ["max_position_embeddings"])?.value ?? 0,
-    attentionSinks: false,
-    gatedAttention: false,
-  };
+  const layout = biasedLayerNormLayout(readPositiveInt(config, ["max_position_embeddings"])?.value ?? 0);
   return {
     modelType: readString(config, "model_type") ?? "unknown",
     architecture: readStringArray(config, "architectures")?.[0],

@@ -64,6 +64,20 @@ export const llamaLayout = (config: RawConfig): LayerLayout => {
   };
 };
 
+/** GPT-2 and BERT: biases on every projection, a plain two-matrix MLP, two LayerNorms, a learned position table. */
+export const biasedLayerNormLayout = (learnedPositions: number): LayerLayout => ({
+  qkvBias: true,
+  outputBias: true,
+  mlp: "plain",
+  mlpBias: true,
+  norm: "layer",
+  normsPerLayer: 2,
+  qkNorm: false,
+  learnedPositions,
+  attentionSinks: false,
+  gatedAttention: false,
+});
+
 const everyLayer = (numLayers: number): boolean[] => Array.from({ length: numLayers }, () => true);
 const layersWhere = (numLayers: number, test: (i: number) => boolean): boolean[] => Array.from({ length: numLayers }, (_, i) => test(i));
 
@@ -185,18 +199,7 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   phi3: { layout: llamaLayout, tieDefault: false, slidingLayers: (_c, n) => everyLayer(n) },
   // modeling_gpt2.py: Conv1D projections with biases, LayerNorm, learned positions, tied head.
   gpt2: {
-    layout: () => ({
-      qkvBias: true,
-      outputBias: true,
-      mlp: "plain",
-      mlpBias: true,
-      norm: "layer",
-      normsPerLayer: 2,
-      qkNorm: false,
-      learnedPositions: 0, // filled from n_positions in derive.ts
-      attentionSinks: false,
-      gatedAttention: false,
-    }),
+    layout: () => biasedLayerNormLayout(0), // positions filled from n_positions in derive.ts
     tieDefault: true,
   },
   // modeling_gpt_neox.py: fused query_key_value and dense with biases, LayerNorm, untied embed_out.

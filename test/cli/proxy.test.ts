@@ -32,6 +32,12 @@ async function fakeProxy(onConnect: (socket: Socket) => void): Promise<number> {
   return (proxy.address() as { port: number }).port;
 }
 
+/** Empty caches, a Hub that only the proxy could reach, and the proxy settings given. */
+async function proxiedEnv(proxy: Record<string, string>): Promise<Record<string, string>> {
+  root = await mkdtemp(join(tmpdir(), "vramplan-proxy-"));
+  return { HOME: root, HF_HUB_CACHE: join(root, "hf"), VRAMPLAN_CACHE: join(root, "vp"), HF_ENDPOINT: "https://hub.example.test", ...proxy };
+}
+
 function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -48,14 +54,7 @@ describe("HTTP proxies", () => {
       connects += 1;
       socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n');
     });
-    root = await mkdtemp(join(tmpdir(), "vramplan-proxy-"));
-    const result = await run(["plan", "acme/not-built-in"], {
-      HOME: root,
-      HF_HUB_CACHE: join(root, "hf"),
-      VRAMPLAN_CACHE: join(root, "vp"),
-      HF_ENDPOINT: "https://hub.example.test",
-      HTTPS_PROXY: `http://alice:s3cretProxyPass@127.0.0.1:${port}`,
-    });
+    const result = await run(["plan", "acme/not-built-in"], await proxiedEnv({ HTTPS_PROXY: `http://alice:s3cretProxyPass@127.0.0.1:${port}` }));
     expect(result.code).toBe(EXIT_CODES.accessDenied);
     expect(result.stderr).toMatch(/^vramplan: the HTTP proxy asks for credentials it did not accept \(407 Proxy Authentication Required\) for https:\/\/hub\.example\.test: check the user and password in HTTPS_PROXY/);
     expect(result.stdout + result.stderr).not.toContain("s3cretProxyPass");
@@ -65,15 +64,7 @@ describe("HTTP proxies", () => {
 
   it("a proxy that accepts and never answers: the error within one timeout, and the process ends right after it", async () => {
     const port = await fakeProxy(() => undefined);
-    root = await mkdtemp(join(tmpdir(), "vramplan-proxy-"));
-    const result = await run(["plan", "acme/not-built-in"], {
-      HOME: root,
-      HF_HUB_CACHE: join(root, "hf"),
-      VRAMPLAN_CACHE: join(root, "vp"),
-      HF_ENDPOINT: "https://hub.example.test",
-      HTTPS_PROXY: `http://127.0.0.1:${port}`,
-      HF_HUB_DOWNLOAD_TIMEOUT: "1",
-    });
+    const result = await run(["plan", "acme/not-built-in"], await proxiedEnv({ HTTPS_PROXY: `http://127.0.0.1:${port}`, HF_HUB_DOWNLOAD_TIMEOUT: "1" }));
     expect(result.code).toBe(EXIT_CODES.network);
     expect(result.stderr).toMatch(/did not answer within 1 s/);
     // Twice the 1 s bound for the request, plus start-up: not the minutes open sockets used to hold it.
