@@ -1,7 +1,7 @@
 import { access, copyFile, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { isCommitHash } from "../model-id.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
+import { temporarySuffix, writeFileAtomic } from "../util/atomic-write.js";
 
 /*
  * The Hugging Face hub cache layout, as huggingface_hub and @huggingface/hub write it:
@@ -70,7 +70,7 @@ export async function writeSnapshotFile(hfCacheDir: string, id: string, commit: 
   await mkdir(dirname(pointer), { recursive: true });
   // Made next to the blob, where huggingface_hub keeps its own `.incomplete` files and where cache
   // scanners do not list snapshot files; the link text is relative to where it will end up.
-  const temporary = `${blob}.${process.pid}.${Date.now().toString(36)}${(linkSequence++).toString(36)}.incomplete`;
+  const temporary = `${blob}.${temporarySuffix()}.incomplete`;
   try {
     try {
       await symlink(target, temporary);
@@ -84,7 +84,6 @@ export async function writeSnapshotFile(hfCacheDir: string, id: string, commit: 
   }
   return pointer;
 }
-let linkSequence = 0;
 
 /** Whether `path` is a file holding exactly these bytes. */
 async function holds(path: string, bytes: Uint8Array): Promise<boolean> {

@@ -56,8 +56,8 @@ export function renderValueReport(report: DtypeValueReport, layout: Layout = {})
   for (const conversion of report.conversions) {
     const origin = conversion.from === "fp64" ? "from the input" : "from its fp32 value";
     out.push(`${conversion.format} (${origin}${conversion.differ ? "; truncation and round-to-nearest-even differ" : ""})`);
-    out.push(...storedLines("nearest ", conversion.nearest, conversion, report.input, layout));
-    out.push(...(conversion.differ ? storedLines("truncate", conversion.truncate, conversion, report.input, layout) : ["  truncate  same bits"]));
+    out.push(...storedLines("nearest ", conversion.nearest, conversion, report, layout));
+    out.push(...(conversion.differ ? storedLines("truncate", conversion.truncate, conversion, report, layout) : ["  truncate  same bits"]));
     out.push("");
   }
   out.push(...wrapText("nearest = round to nearest, ties to even (what frameworks do); truncate = drop the extra mantissa bits.", layout));
@@ -65,7 +65,7 @@ export function renderValueReport(report: DtypeValueReport, layout: Layout = {})
 }
 
 /** The stored bits, fields, value, error and flags: on one line, or broken between them when it is too long. */
-function storedLines(label: string, stored: StoredValue, conversion: FormatConversion, input: string, layout: Layout): string[] {
+function storedLines(label: string, stored: StoredValue, conversion: FormatConversion, report: DtypeValueReport, layout: Layout): string[] {
   const fields =
     "integer" in stored.fields
       ? `integer ${stored.fields.integer}`
@@ -73,10 +73,10 @@ function storedLines(label: string, stored: StoredValue, conversion: FormatConve
         ? `level ${stored.fields.index}`
         : `stored ${stored.fields.sign} ${stored.fields.exponent} ${stored.fields.mantissa}`;
   // null: the input is below fp64's range, so the error is all of it.
-  const absolute = stored.absoluteError === null ? input.trim() : formatReal(stored.absoluteError);
+  const absolute = stored.absoluteError === null ? report.input.trim() : formatReal(stored.absoluteError);
   const error = stored.relativeError === null ? `error ${absolute}` : `error ${absolute} (${formatReal(stored.relativeError)} relative)`;
   const decoded = formatExact(stored.value);
-  const flags = stored.flags.filter((flag) => flag !== "rounded" && flag !== "exact").map((flag) => describeFlag(flag, stored, conversion, input.trim().toLowerCase().includes("inf")));
+  const flags = stored.flags.filter((flag) => flag !== "rounded" && flag !== "exact").map((flag) => describeFlag(flag, stored, conversion, Math.abs(report.value) === Infinity && report.inputRange === null));
   return wrapParts([`  ${label}  ${stored.bits}`, `${fields}   = ${decoded}`, error, ...(flags.length ? [flags.join("; ")] : [])], layout, "   ", 12);
 }
 

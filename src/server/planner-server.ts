@@ -5,6 +5,7 @@ import { isVramplanError, spellOptions, UsageError, type ErrorCode } from "../er
 import type { HubSettings } from "../hub/settings.js";
 import { resolveServing } from "../plan.js";
 import { planRepo } from "../plan-repo.js";
+import { scrubSecrets } from "../cli/secrets.js";
 import { queryPlanOptions, queryTrainRequest, type ParseCommand } from "./query-options.js";
 
 /**
@@ -52,7 +53,7 @@ export function createPlannerServer(options: PlannerServerOptions): Server {
   let running = 0;
   const waiting: (() => void)[] = [];
   const secrets = options.hub.token ? [options.hub.token] : [];
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, "hf_***"), text);
+  const scrub = (text: string) => scrubSecrets(text, secrets);
 
   async function turn<T>(work: () => Promise<T>): Promise<T> {
     if (running >= limit) {

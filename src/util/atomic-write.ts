@@ -9,10 +9,14 @@ import { basename, dirname, join } from "node:path";
  */
 let sequence = 0;
 
+/** Unique per process and call; node:crypto is not loaded for this, it costs start-up time. */
+export function temporarySuffix(): string {
+  return `${process.pid}.${Date.now().toString(36)}${(sequence++).toString(36)}`;
+}
+
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: { temporaryDir?: string } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  // Unique per process and call; node:crypto is not loaded for this, it costs start-up time.
-  const suffix = `${process.pid}.${Date.now().toString(36)}${(sequence++).toString(36)}`;
+  const suffix = temporarySuffix();
   let temporary = `${path}.${suffix}.tmp`;
   if (options.temporaryDir) {
     await mkdir(options.temporaryDir, { recursive: true });
