@@ -9,7 +9,7 @@ const MIN_BAR_WIDTH = 16;
 /** The knob each engine sizes its cache with, as its command line spells it. */
 const FRACTION_NAMES: Readonly<Record<string, string>> = { vllm: "gpu_memory_utilization", sglang: "mem_fraction_static" };
 
-function setupParts(serving: ServingPlan): string[] {
+export function setupParts(serving: ServingPlan): string[] {
   const { engine, gpu, device } = serving;
   const where = gpu && device ? `${serving.gpus} × ${gpu.name} ${gpu.memoryGiB} GB (${formatGiB(device.bytes)} GiB ${device.basis === "nominal" ? "assumed" : device.basis === "override" ? "given" : "as CUDA reports it"})` : "no GPU chosen";
   const fractionName = FRACTION_NAMES[engine.name];
@@ -23,9 +23,8 @@ function setupParts(serving: ServingPlan): string[] {
 
 const gibOrDash = (bytes: number | null) => (bytes === null ? "—" : formatGiB(bytes));
 
-/** The serving section of the table view: one row per weight format, a bar each, GPU fit. */
-export function renderServing(serving: ServingPlan, layout: Layout = {}): string[] {
-  const out = ["", ...wrapParts(setupParts(serving), layout)];
+/** The serving table's cells, one row per weight format: the terminal and the web page print the same. */
+export function servingTable(serving: ServingPlan): { header: string[]; rows: string[][] } {
   const header = ["weights as", "bits/weight", "weights/GPU", "~activation", "~runtime", "~graphs", "KV budget", "KV tokens", "KV/request", "max concurrency", "longest context", "fits"];
   const rows = serving.schemes.map((scheme) => [
     scheme.scheme,
@@ -39,8 +38,22 @@ export function renderServing(serving: ServingPlan, layout: Layout = {}): string
     formatGiB(scheme.kvPerRequestBytes),
     scheme.maxConcurrency === null ? "—" : `${scheme.maxConcurrency.toFixed(2)}×`,
     scheme.longestContext === null ? "—" : formatInt(scheme.longestContext),
-    scheme.fits === null ? "—" : scheme.refusal ? `refused${scheme.smallestGpuCount ? ` (${scheme.smallestGpuCount} GPUs)` : ""}` : scheme.fits ? "yes" : `no${scheme.smallestGpuCount ? ` (${scheme.smallestGpuCount} GPUs)` : ""}`,
+    fitsCell(scheme),
   ]);
+  return { header, rows };
+}
+
+/** "yes", "no (3 GPUs)", "refused": the verdict a user acts on. */
+export function fitsCell(scheme: SchemeServing): string {
+  if (scheme.fits === null) return "—";
+  const more = scheme.smallestGpuCount ? ` (${scheme.smallestGpuCount} GPUs)` : "";
+  return scheme.refusal ? `refused${more}` : scheme.fits ? "yes" : `no${more}`;
+}
+
+/** The serving section of the table view: one row per weight format, a bar each, GPU fit. */
+export function renderServing(serving: ServingPlan, layout: Layout = {}): string[] {
+  const out = ["", ...wrapParts(setupParts(serving), layout)];
+  const { header, rows } = servingTable(serving);
   const columns: Column[] = header.map((cell, column) => ({ header: cell, align: column === 0 ? "left" : "right" }));
   out.push(...renderTable(columns, rows, { ...layout, indent: "  " }));
   if (serving.schemes.some((scheme) => scheme.cudaGraphBytes !== null && scheme.cudaGraphBytes > 0 && !scheme.cudaGraphReserved)) {

@@ -6,7 +6,7 @@ import { formatBytes, formatCount, formatGB, formatGiB, formatInt } from "./unit
 
 /** The human-readable report of one plan, fitted to `width` when given. */
 export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Layout = {}): string {
-  const { model, weights, kvCache } = plan;
+  const { model, kvCache } = plan;
   const layout: Layout = { width: options.width, words: options.words };
   const out: string[] = wrapParts(headerParts(plan), layout);
   const sequences = `${formatInt(kvCache.sequences)} sequence${kvCache.sequences === 1 ? "" : "s"}`;
@@ -19,11 +19,7 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Lay
   }
   out.push("");
 
-  const rows: [string, number, string][] = [
-    ["weights", weights.bytes, weightsDetail(plan)],
-    ["KV cache", kvCache.bytes, kvDetail(plan)],
-    ["total", plan.total.bytes, "weights + KV cache"],
-  ];
+  const rows = planRows(plan);
   const columns: Column[] = [
     { header: "", align: "left" },
     { header: "bytes", align: "right" },
@@ -45,7 +41,17 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Lay
   return out.join("\n") + "\n";
 }
 
-function headerParts(plan: Plan): string[] {
+/** The table's rows: what, exact bytes, how it was counted. */
+export function planRows(plan: Plan): [string, number, string][] {
+  return [
+    ["weights", plan.weights.bytes, weightsDetail(plan)],
+    ["KV cache", plan.kvCache.bytes, kvDetail(plan)],
+    ["total", plan.total.bytes, "weights + KV cache"],
+  ];
+}
+
+/** The facts of the first line: id, revision, type, size, shape. */
+export function headerParts(plan: Plan): string[] {
   const { model } = plan;
   const commit = model.commit ? ` (${model.commit.slice(0, 7)})` : model.configSource === "builtin" ? " (built-in copy)" : "";
   const parameters =
@@ -81,7 +87,8 @@ function kvDetail(plan: Plan): string {
   return `exact: ${parts.join(" + ")}${kvCache.bytesPerToken > 0 ? `, ${formatInt(kvCache.bytesPerToken)} B per token` : ""}`;
 }
 
-function breakdownLines(plan: Plan): string[] {
+/** Weights by dtype, component and experts, when there is more than one. */
+export function breakdownLines(plan: Plan): string[] {
   const { weights } = plan;
   const lines: string[] = [];
   if (weights.byDtype.length > 1 || weights.buffers.tensors > 0 || weights.quantizationState.tensors > 0) {

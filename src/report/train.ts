@@ -4,28 +4,10 @@ import { formatCount, formatGB, formatGiB, formatInt } from "./units.js";
 
 /** The table view of a training plan. */
 export function renderTrainTable(report: TrainReport, options: { explain?: boolean } & Layout = {}): string {
-  const { options: o, batch } = report;
+  const o = report.options;
   const layout: Layout = { width: options.width, words: options.words };
-  const method = o.method === "full" ? "full fine-tune" : o.method === "lora" ? `LoRA r=${o.loraRank}` : `QLoRA r=${o.loraRank}`;
-  const out = [
-    ...wrapParts([`${report.model.id} @ ${report.model.revision}${report.model.commit ? ` (${report.model.commit.slice(0, 7)})` : ""}`, report.model.modelType, `${formatCount(report.model.parameters)} parameters`, method, o.precision, o.optimizer], layout),
-    ...wrapText(`seq ${formatInt(o.seq)} × micro-batch ${batch.microBatch} × grad-accum ${batch.gradAccum} × ${batch.dataParallel} GPU${batch.dataParallel > 1 ? "s" : ""} (ZeRO ${o.zero}) = effective batch ${formatInt(batch.effective)} sequences, ${formatInt(batch.tokensPerStep)} tokens per step`, layout),
-    ...wrapParts([`trainable: ${formatInt(report.parameters.trainable)} parameters`, ...(report.parameters.frozen ? [`frozen: ${formatInt(report.parameters.frozen)}`] : [])], layout),
-    "",
-  ];
-  const rows: [string, string, number][] = report.modelStates.lines.map((line) => [
-    `  ${line.label}${line.sharded ? " (sharded)" : ""}`,
-    `${trimNumber(line.bytesPerParameter)} B × ${formatInt(line.parameters)}`,
-    line.bytes,
-  ]);
-  rows.unshift(["model states, per GPU", "", report.modelStates.bytes]);
-  const activations = report.activations;
-  rows.push(["~activations (estimate)", describeActivations(report), activations.total]);
-  rows.push([`  layers (× ${activations.layers})`, "", activations.layersBytes]);
-  rows.push(["  embeddings and final norm", "", activations.embeddingBytes]);
-  rows.push([`  logits and loss`, o.loss === "naive" ? `b·s·V × ${o.precision === "fp32" ? 16 : 14} B` : "chunked loss", activations.logitsBytes]);
-  rows.push(["~runtime (CUDA context, allocator)", "", report.runtimeBytes]);
-  rows.push(["total per GPU", "", report.totalPerGpu]);
+  const out = [...trainIntro(report).flatMap((parts) => wrapParts(parts, layout)), ""];
+  const rows = trainRows(report);
   const columns: Column[] = [
     { header: "", align: "left" },
     { header: "", align: "left", prose: true },
@@ -45,21 +27,8 @@ export function renderTrainTable(report: TrainReport, options: { explain?: boole
       out.push(`  ${module.name.padEnd(22)} ${formatInt(module.modules).padStart(6)} × ${report.lora.rank} × (${formatInt(module.inFeatures)} + ${formatInt(module.outFeatures)}) = ${formatInt(module.parameters)}`);
     }
   }
-  if (report.fit) {
-    const fit = report.fit;
-    out.push(
-      "",
-      ...wrapParts(
-        [
-          `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GB, ${formatGiB(fit.capacityBytes)} GiB as CUDA reports it): ${fit.fits ? "fits" : "does not fit"}`,
-          `largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch > 0 ? fit.largestMicroBatch : "— (not even 1)"}`,
-          `longest seq at micro-batch ${o.microBatch}: ${fit.longestSeq > 0 ? formatInt(fit.longestSeq) : "— (none fits)"}`,
-        ],
-        layout,
-      ),
-      `fewest ${fit.gpu.name}s for this run: ${fit.smallestGpuCount === null ? "more than 64" : fit.smallestGpuCount}${fit.smallestGpuCount !== null && fit.smallestGpuCount > 1 ? ` with ZeRO ${fit.smallestGpuCountZero}${o.zero === 0 ? " (ZeRO 0 replicates every state, so it cannot use more GPUs)" : ""}` : ""}`,
-    );
-  }
+  const fit = trainFitParts(report);
+  if (fit) out.push("", ...wrapParts(fit.slice(0, -1), layout), ...wrapText(fit[fit.length - 1] ?? "", layout));
   if (options.explain) out.push("", "How each number is computed:", ...explainTrain(report).flatMap((line) => wrapText(`  ${line}`, layout, 4)));
   const messages = messageLines([...report.sources, ...report.notes], report.warnings, layout);
   if (messages.length > 0) out.push("", ...messages);
@@ -87,4 +56,47 @@ export function explainTrain(report: TrainReport): string[] {
   if (o.loss === "naive") lines.push(`logits and loss: ${formatInt(o.seq * o.microBatch)} positions × vocabulary × (2 B bf16 logits + 4 B fp32 copy + 4 B log-softmax + 4 B gradient) = ${formatInt(a.logitsBytes)} B; --loss chunked avoids it`);
   lines.push("gradient accumulation adds no activation memory: each micro-batch's activations are freed after its backward pass");
   return lines;
+}
+
+/** Per-GPU memory of a training step: label, how it is counted, bytes (sub-lines indented by two spaces). */
+export function trainRows(report: TrainReport): [string, string, number][] {
+  const o = report.options;
+  const rows: [string, string, number][] = report.modelStates.lines.map((line) => [
+    `  ${line.label}${line.sharded ? " (sharded)" : ""}`,
+    `${trimNumber(line.bytesPerParameter)} B × ${formatInt(line.parameters)}`,
+    line.bytes,
+  ]);
+  rows.unshift(["model states, per GPU", "", report.modelStates.bytes]);
+  const activations = report.activations;
+  rows.push(["~activations (estimate)", describeActivations(report), activations.total]);
+  rows.push([`  layers (× ${activations.layers})`, "", activations.layersBytes]);
+  rows.push(["  embeddings and final norm", "", activations.embeddingBytes]);
+  rows.push([`  logits and loss`, o.loss === "naive" ? `b·s·V × ${o.precision === "fp32" ? 16 : 14} B` : "chunked loss", activations.logitsBytes]);
+  rows.push(["~runtime (CUDA context, allocator)", "", report.runtimeBytes]);
+  rows.push(["total per GPU", "", report.totalPerGpu]);
+  return rows;
+}
+
+/** The lines above the table: the model and method, the batch arithmetic, what trains (each a list of facts). */
+export function trainIntro(report: TrainReport): string[][] {
+  const { options: o, batch } = report;
+  const method = o.method === "full" ? "full fine-tune" : o.method === "lora" ? `LoRA r=${o.loraRank}` : `QLoRA r=${o.loraRank}`;
+  return [
+    [`${report.model.id} @ ${report.model.revision}${report.model.commit ? ` (${report.model.commit.slice(0, 7)})` : ""}`, report.model.modelType, `${formatCount(report.model.parameters)} parameters`, method, o.precision, o.optimizer],
+    [`seq ${formatInt(o.seq)} × micro-batch ${batch.microBatch} × grad-accum ${batch.gradAccum} × ${batch.dataParallel} GPU${batch.dataParallel > 1 ? "s" : ""} (ZeRO ${o.zero}) = effective batch ${formatInt(batch.effective)} sequences, ${formatInt(batch.tokensPerStep)} tokens per step`],
+    [`trainable: ${formatInt(report.parameters.trainable)} parameters`, ...(report.parameters.frozen ? [`frozen: ${formatInt(report.parameters.frozen)}`] : [])],
+  ];
+}
+
+/** The verdict on the chosen GPU: fits, largest micro-batch, longest sequence, then the fewest GPUs (last). */
+export function trainFitParts(report: TrainReport): string[] | null {
+  const fit = report.fit;
+  if (!fit) return null;
+  const o = report.options;
+  return [
+    `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GB, ${formatGiB(fit.capacityBytes)} GiB as CUDA reports it): ${fit.fits ? "fits" : "does not fit"}`,
+    `largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch > 0 ? fit.largestMicroBatch : "— (not even 1)"}`,
+    `longest seq at micro-batch ${o.microBatch}: ${fit.longestSeq > 0 ? formatInt(fit.longestSeq) : "— (none fits)"}`,
+    `fewest ${fit.gpu.name}s for this run: ${fit.smallestGpuCount === null ? "more than 64" : fit.smallestGpuCount}${fit.smallestGpuCount !== null && fit.smallestGpuCount > 1 ? ` with ZeRO ${fit.smallestGpuCountZero}${o.zero === 0 ? " (ZeRO 0 replicates every state, so it cannot use more GPUs)" : ""}` : ""}`,
+  ];
 }
