@@ -99,17 +99,22 @@ export function renderMemoryChart(plan: Plan): string {
   parts.push(`<line class="requested" x1="${requested}" x2="${requested}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#555" stroke-dasharray="2 3"/>`);
   parts.push(`<text x="${requested}" y="${MARGIN.top - 6}" font-size="11" text-anchor="middle" fill="#555">requested ${tokens(plan.options.context)}</text>`);
 
+  // The legend sits in the right margin clear of the capacity labels: mid-height if free, else below them, else above.
+  const legendHeight = 22 + series.length * 20;
+  const labelYs = [capacity, usable].flatMap((bytes) => (gpu && bytes !== null ? [y(bytes)] : []));
+  const clear = (top: number) => labelYs.every((labelY) => labelY < top - 16 || labelY > top + legendHeight + 4);
+  const below = Math.max(...labelYs, MARGIN.top) + 24;
+  const legendTop = [MARGIN.top + plotHeight * 0.45, below, MARGIN.top + 12].find((top) => clear(top) && top + legendHeight <= HEIGHT - MARGIN.bottom) ?? below;
   series.forEach((line, index) => {
     const color = COLORS[index % COLORS.length];
     const points = line.points.map((point) => `${x(point.context).toFixed(1)},${y(point.bytes).toFixed(1)}`).join(" ");
     parts.push(`<polyline class="series" data-label="${escape(line.label)}" points="${points}" fill="none" stroke="${color}" stroke-width="2.5"/>`);
     for (const point of line.points) parts.push(`<circle cx="${x(point.context).toFixed(1)}" cy="${y(point.bytes).toFixed(1)}" r="3" fill="${color}"/>`);
-    // The legend sits mid-height, clear of the capacity labels at the top right.
-    const legendY = MARGIN.top + plotHeight * 0.45 + 22 + index * 20;
+    const legendY = legendTop + 22 + index * 20;
     parts.push(`<line x1="${MARGIN.left + plotWidth + 10}" x2="${MARGIN.left + plotWidth + 34}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="3"/>`);
     parts.push(`<text class="legend" x="${MARGIN.left + plotWidth + 40}" y="${legendY}" font-size="12" dominant-baseline="middle">${escape(line.label)}</text>`);
   });
-  parts.push(`<text class="legend-title" x="${MARGIN.left + plotWidth + 10}" y="${MARGIN.top + plotHeight * 0.45}" font-size="12" font-weight="bold">weights as</text>`);
+  parts.push(`<text class="legend-title" x="${MARGIN.left + plotWidth + 10}" y="${legendTop}" font-size="12" font-weight="bold">weights as</text>`);
   const caption = plan.serving ? "weights + KV cache + estimated activations and runtime" : "weights + KV cache";
   parts.push(`<text x="${MARGIN.left}" y="46" font-size="12" fill="#555">${escape(caption)}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join("\n")}\n</svg>\n`;
