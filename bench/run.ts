@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startHttpHub } from "../test/support/http-hub.js";
 import { MockHub } from "../test/support/mock-hub.js";
 import { benchBatch } from "./batch.js";
+import { benchServer } from "./server.js";
 import { benchShards } from "./shards.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   try {
     // Fill the caches once, online.
     await run(plan, env);
+    if (process.env["BENCH_ONLY"] === "server") return void (await benchServer(repoRoot, env));
 
     const baseline = await time(["-e", "0"], {});
     const undiciAlone = await time(["--input-type=module", "-e", `await import(${JSON.stringify(join(repoRoot, "node_modules", "undici", "index.js"))})`], {});
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     if (process.env["BENCH_ONLY"] !== "startup") {
       await benchShards(repoRoot, RUNS);
       await benchBatch(repoRoot, baseline, RUNS);
+      await benchServer(repoRoot, env);
     }
   } finally {
     await server.close();

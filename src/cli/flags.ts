@@ -23,3 +23,13 @@ const LIBRARY_OPTIONS = new Set([
 export function inCliWords(text: string): string {
   return text.replace(/`([A-Za-z]+)`/g, (match, name: string) => (LIBRARY_OPTIONS.has(name) ? cliFlag(name) : match));
 }
+
+/** The same text as the HTTP API and web page spell options: their query parameters, the flags without dashes. */
+export function inQueryWords(text: string): string {
+  return text.replace(/`([A-Za-z]+)`/g, (match, name: string) => (LIBRARY_OPTIONS.has(name) ? `\`${queryParameter(name)}\`` : match));
+}
+
+/** An option as a query parameter: `kvDtype` → `kv-dtype`, `memoryFraction` → `gpu-memory-utilization`. */
+export function queryParameter(option: string): string {
+  return cliFlag(option).slice(2);
+}

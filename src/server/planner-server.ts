@@ -6,7 +6,9 @@ import type { HubSettings } from "../hub/settings.js";
 import { resolveServing } from "../plan.js";
 import { planRepo } from "../plan-repo.js";
 import { scrubSecrets } from "../cli/secrets.js";
+import { queryParameter } from "../cli/flags.js";
 import { queryPlanOptions, queryTrainRequest, type ParseCommand } from "./query-options.js";
+import type { PageContext } from "./web-page.js";
 
 /**
  * The planner over HTTP: the library's calls behind a small JSON API, with the objects `--json`
@@ -42,8 +44,6 @@ const STATUS: Readonly<Record<Exclude<ErrorCode, "ok">, number>> = {
   internal: 500,
 };
 
-/** Options in errors as the query names them: `kvDtype` → `kv-dtype` (the CLI's flags without dashes). */
-const queryName = (option: string) => option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 export function createPlannerServer(options: PlannerServerOptions): Server {
   const limit = options.maxConcurrent ?? 4;
@@ -79,8 +79,8 @@ export function createPlannerServer(options: PlannerServerOptions): Server {
     if (error instanceof BusyError) return send(response, 503, { error: { code: "busy", message: "too many plans waiting: try again shortly" } });
     if (isVramplanError(error)) {
       // Parse errors name the CLI's flags (--context); the query names them without the dashes.
-      const message = spellOptions(error.template, queryName).replace(/(^|[\s(`])--([a-z][a-z-]*)/g, "$1$2");
-      const status = error.code === "network" && /did not answer|timed out/.test(message) ? 504 : (STATUS[error.code as Exclude<ErrorCode, "ok">] ?? 500);
+      const message = spellOptions(error.template, queryParameter).replace(/(^|[\s(`])--([a-z][a-z-]*)/g, "$1$2");
+      const status = statusOf(error);
       return send(response, status, { error: { code: error.code, message } });
     }
     send(response, 500, { error: { code: "internal", message: error instanceof Error ? error.message : String(error) } });
@@ -95,6 +95,20 @@ export function createPlannerServer(options: PlannerServerOptions): Server {
     const route = `${request.method ?? "GET"} ${url.pathname}`;
     const query = Object.fromEntries(url.searchParams);
     switch (route) {
+      case "GET /":
+      case "GET /train": {
+        const { planPage, trainPage } = await import("./web-page.js");
+        const answer = await (url.pathname === "/" ? planPage : trainPage)(url.searchParams, await pageContext());
+        response.writeHead(answer.status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...PAGE_HEADERS });
+        return void response.end(answer.body);
+      }
+      case "GET /page.css":
+      case "GET /page.js": {
+        const { PAGE_CSS, PAGE_JS } = await import("./web-assets.js");
+        const css = url.pathname === "/page.css";
+        response.writeHead(200, { "content-type": css ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8", "cache-control": "max-age=300", ...PAGE_HEADERS });
+        return void response.end(css ? PAGE_CSS : PAGE_JS);
+      }
       case "GET /healthz":
         return send(response, 200, { status: "ok" });
       case "GET /v1/gpus": {
@@ -135,8 +149,28 @@ export function createPlannerServer(options: PlannerServerOptions): Server {
       case "POST /v1/batch":
         return batch(request, response, query);
       default:
-        return send(response, 404, { error: { code: "notFound", message: `no such endpoint: ${route}; see GET /healthz, /v1/plan, /v1/train, /v1/dtype, /v1/gpus, POST /v1/batch` } });
+        return send(response, 404, { error: { code: "notFound", message: `no such endpoint: ${route}; see GET / (the web page), /train, /healthz, /v1/plan, /v1/train, /v1/dtype, /v1/gpus, POST /v1/batch` } });
     }
+  }
+
+  /** What the web page plans with: the API's own calls, queue and error statuses. */
+  async function pageContext(): Promise<PageContext> {
+    const { loadCatalog } = await import("../serve/gpu-catalog.js");
+    const catalog = await loadCatalog();
+    return {
+      gpus: catalog.flatMap((gpu) => gpu.memory.map((memoryGiB) => ({ name: gpu.name, vendor: gpu.vendor, memoryGiB }))),
+      plan: async (model, query) => {
+        const planOptions = await queryPlanOptions(options.parseCommand, model, query, new Set());
+        return turn(() => planRepo(model, { ...planOptions, hub: options.hub }));
+      },
+      train: async (model, query) => {
+        const { planTrain } = await import("../train.js");
+        const trainRequest = await queryTrainRequest(options.parseCommand, model, query, new Set());
+        return turn(() => planTrain(model, trainRequest, options.hub));
+      },
+      statusOf,
+      scrub,
+    };
   }
 
   /** Ids in the body (one per line, or a JSON array), plan options in the query; rows stream back as JSON Lines, in order. */
@@ -169,7 +203,26 @@ export function createPlannerServer(options: PlannerServerOptions): Server {
   }
 }
 
-class BusyError extends Error {}
+class BusyError extends Error {
+  constructor() {
+    super("too many plans waiting: try again shortly");
+  }
+}
+
+/** The HTTP status of a failed plan: the class of its error, 504 when the Hub did not answer in time. */
+function statusOf(error: unknown): number {
+  if (error instanceof BusyError) return 503;
+  if (!isVramplanError(error)) return 500;
+  if (error.code === "network" && /did not answer|timed out/.test(error.message)) return 504;
+  return STATUS[error.code as Exclude<ErrorCode, "ok">] ?? 500;
+}
+
+/** The page runs no inline code and loads nothing from elsewhere; it is never framed. */
+const PAGE_HEADERS = {
+  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
 
 const MODEL_PARAMETER = new Set(["model"]);
 
