@@ -86,7 +86,10 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo):
 
 /** A command line parsed and validated with every command's option definitions, not run. */
 export function parseCommand(argv: readonly string[]): Promise<Record<string, unknown>> {
-  return commandParser(argv).parseAsync() as Promise<Record<string, unknown>>;
+  const parser = commandParser(argv);
+  // No help is printed for a query: laying it out was most of a served plan's time.
+  skipHelpPrerendering(parser);
+  return parser.parseAsync() as Promise<Record<string, unknown>>;
 }
 
 /** Every command's options, validated and defaulted as the command line has them. */

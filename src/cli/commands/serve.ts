@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Argv } from "yargs";
 import { UsageError } from "../../errors.js";
 import type { CliCommand, CliIo } from "../output.js";
@@ -36,10 +37,17 @@ export const serveCommand = {
     const actual = typeof address === "object" && address ? address.port : port;
     io.stderr(`vramplan: serving the planner on http://${args.host}:${actual} (Ctrl-C stops it)\n`);
     // Until SIGINT or SIGTERM: stop taking requests, let those running finish, then return.
+    const running = new Set<ServerResponse>();
+    server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+      running.add(response);
+      response.once("close", () => running.delete(response));
+    });
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off("SIGINT", stop);
         process.off("SIGTERM", stop);
+        // A running answer closes its connection when done, so no keep-alive holds the exit.
+        for (const response of running) if (!response.headersSent) response.shouldKeepAlive = false;
         server.close(() => resolve());
         server.closeIdleConnections();
       };
