@@ -168,6 +168,33 @@ describe.skipIf(!CHROMIUM)("the web page in Chromium", () => {
     await shot("7-train-qlora");
   });
 
+  it("every text on the page has a contrast of at least 4.5:1 (WCAG AA) against its background", async () => {
+    await page.goto(`${base}/?model=Qwen/Qwen2.5-7B&context=32k&gpu=T4+16&compare=bf16,int4`);
+    await page.locator("details.explain summary").click();
+    // WCAG 2 relative luminance and contrast ratio, the background being the nearest opaque one.
+    const lowest = await page.evaluate(`(() => {
+      const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+      const luminance = ([r, g, b]) => [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; }).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+      const background = (element) => {
+        for (let node = element; node; node = node.parentElement) {
+          const color = rgb(getComputedStyle(node).backgroundColor);
+          if (color.length === 3 || (color.length === 4 && color[3] === 1)) return color.slice(0, 3);
+        }
+        return [255, 255, 255];
+      };
+      const found = [];
+      for (const element of document.querySelectorAll("body *:not(svg *)")) {
+        const own = [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim() !== "");
+        if (!own || element.getClientRects().length === 0) continue;
+        const [a, b] = [luminance(rgb(getComputedStyle(element).color).slice(0, 3)), luminance(background(element))];
+        found.push({ ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), text: element.textContent.trim().slice(0, 40) });
+      }
+      return found.sort((x, y) => x.ratio - y.ratio).slice(0, 3);
+    })()`);
+    const worst = (lowest as { ratio: number; text: string }[])[0];
+    expect(worst?.ratio, JSON.stringify(lowest)).toBeGreaterThanOrEqual(4.5);
+  });
+
   it("no page carries the token", async () => {
     for (const path of ["/", "/?model=Qwen/Qwen2.5-7B", "/train?model=Qwen/Qwen2.5-7B", "/?model=acme/not-cached"]) {
       await page.goto(`${base}${path}`);
