@@ -97,7 +97,8 @@ export function renderMemoryChart(plan: Plan): string {
   // The requested context.
   const requested = x(plan.options.context).toFixed(1);
   parts.push(`<line class="requested" x1="${requested}" x2="${requested}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#555" stroke-dasharray="2 3"/>`);
-  parts.push(`<text x="${requested}" y="${MARGIN.top - 6}" font-size="11" text-anchor="middle" fill="#555">requested ${tokens(plan.options.context)}</text>`);
+  // Inside the plot, beside its line: above the plot it ran into the caption.
+  parts.push(`<text x="${(Number(requested) + 4).toFixed(1)}" y="${MARGIN.top + 12}" font-size="11" fill="#555">requested ${tokens(plan.options.context)}</text>`);
 
   // The legend sits in the right margin clear of the capacity labels: mid-height if free, else below them, else above.
   const legendHeight = 22 + series.length * 20;

@@ -43,6 +43,7 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #9ca3af; vertical-align: bottom; }
 table.serving, table.gguf-files { font-size: 0.9rem; }
+table.candidates { min-width: min(40em, 100%); }
 table.serving thead th, table.gguf-files thead th { min-width: 4.5em; }
 table.serving th, table.serving td { padding: 4px 6px; }
 table.serving tbody th { white-space: normal; min-width: 6em; }
