@@ -1,4 +1,6 @@
-import { isVramplanError, UsageError } from "./errors.js";
+import { isVramplanError, UsageError, withOptionNames } from "./errors.js";
+import type { LoadedPipeline } from "./diffusers/load-pipeline.js";
+import type { PipelinePlan } from "./diffusers/pipeline-plan.js";
 import type { GgufKvType, GgufRepoPlan } from "./gguf/gguf-plan.js";
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
 import type { GgufRepo } from "./gguf/load-gguf-repo.js";
@@ -13,13 +15,16 @@ export interface RepoPlanOptions extends PlanOptions {
   ramBytes?: number | undefined;
 }
 
-export type RepoPlan = { kind: "safetensors"; plan: Plan } | { kind: "gguf"; plan: GgufRepoPlan };
+export type RepoPlan = { kind: "safetensors"; plan: Plan } | { kind: "gguf"; plan: GgufRepoPlan } | { kind: "diffusers"; plan: PipelinePlan };
+
+/** What a repo with no config.json holds: a diffusers pipeline, or GGUF files. */
+export type OtherRepo = { kind: "diffusers"; pipeline: LoadedPipeline } | { kind: "gguf"; repo: GgufRepo };
 
 /**
- * Plans whatever the repo holds: a transformers checkpoint (config.json + safetensors) or GGUF
- * quantization files. A name saying GGUF, or --file, goes straight to the GGUF planner; otherwise
- * the checkpoint is tried first (one round trip), and a repo with no config.json is then looked
- * at for .gguf files.
+ * Plans whatever the repo holds: a transformers checkpoint (config.json + safetensors), a diffusers
+ * pipeline (model_index.json + a folder per component) or GGUF quantization files. A name saying
+ * GGUF, or --file, goes straight to the GGUF planner; otherwise the checkpoint is tried first (one
+ * round trip), and a repo with no config.json is then looked at as a pipeline, then for .gguf files.
  */
 export async function planRepo(modelId: string, options: RepoPlanOptions & { hub?: Partial<HubSettings> } = {}): Promise<RepoPlan> {
   const settings: HubSettings = { ...hubSettingsFromEnv({}), ...options.hub };
@@ -29,8 +34,41 @@ export async function planRepo(modelId: string, options: RepoPlanOptions & { hub
     return { kind: "safetensors", plan: await plan(modelId, { ...options, hub: settings }) };
   } catch (error) {
     if (!meansNoCheckpoint(error)) throw error;
-    return { kind: "gguf", plan: await planGgufRepoOf(await ggufInstead(ref, settings, options, error), options) };
+    const other = await otherRepoKind(ref, settings, options, error);
+    if (other.kind === "diffusers") return { kind: "diffusers", plan: await planPipelineOf(other.pipeline, options) };
+    return { kind: "gguf", plan: await planGgufRepoOf(other.repo, options) };
   }
+}
+
+/**
+ * The one route for a repo with no config.json (`plan`, `batch`, `cache prefetch`, `train`, the
+ * library): its model_index.json makes it a diffusers pipeline; else its .gguf files are read.
+ */
+export async function otherRepoKind(ref: ModelRef, settings: HubSettings, options: RepoPlanOptions, checkpointError: unknown): Promise<OtherRepo> {
+  const { loadPipeline, NotPipelineError, PipelineNotCachedError } = await import("./diffusers/load-pipeline.js");
+  try {
+    return { kind: "diffusers", pipeline: await loadPipeline(ref, settings) };
+  } catch (error) {
+    const notAPipeline = error instanceof NotPipelineError || error instanceof PipelineNotCachedError || (isVramplanError(error) && error.code === "notFound");
+    if (!notAPipeline) throw error;
+  }
+  return { kind: "gguf", repo: await ggufInstead(ref, settings, options, checkpointError) };
+}
+
+/** A loaded pipeline against the GPU the options name; engine, context and format options do not apply to it. */
+export async function planPipelineOf(pipeline: LoadedPipeline, options: RepoPlanOptions): Promise<PipelinePlan> {
+  if (options.prompt) throw new UsageError("{messages} and {promptFile} size a language model's context; a diffusers pipeline has none to size");
+  const [{ planPipeline }, catalog, { deviceMemory }] = await Promise.all([import("./diffusers/pipeline-plan.js"), import("./serve/gpu-catalog.js"), import("./serve/gpu-memory.js")]);
+  const serving = options.serving;
+  const gpu = serving?.gpu ? await catalog.findGpu(serving.gpu) : serving?.gpuMemoryBytes !== undefined ? catalog.customGpu(serving.gpuMemoryBytes) : null;
+  const planned = planPipeline(pipeline, { gpu, device: gpu ? deviceMemory(gpu, serving?.gpuMemoryBytes) : null, gpus: serving?.gpus });
+  const ignored = [
+    ...(options.context !== undefined ? ["{context}"] : []),
+    ...(options.kvDtype !== undefined && options.kvDtype !== "auto" ? ["{kvDtype}"] : []),
+    ...(serving?.dtypes && serving.dtypes.length > 0 ? ["{dtype}/{compare}"] : []),
+  ];
+  if (ignored.length > 0) planned.warnings.push(withOptionNames(`${ignored.join(", ")} ${ignored.length === 1 ? "does" : "do"} not apply to a diffusers pipeline: its components are planned as stored`));
+  return planned;
 }
 
 /**

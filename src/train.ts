@@ -49,11 +49,22 @@ export async function planTrain(modelId: string, request: TrainRequest, hub: Par
  * the 16-bit checkpoint itself with bitsandbytes, which a GGUF file is not.
  */
 async function shapesFromGguf(ref: ModelRef, settings: HubSettings, method: TrainRequest["method"], checkpointError?: unknown): Promise<LoadedModel> {
-  if (method === "qlora") {
-    throw new UnsupportedModelError(`${ref.id} holds GGUF files: QLoRA quantizes a 16-bit transformers checkpoint with bitsandbytes, so plan it on the original model's repo`);
+  const refuseQlora = () => {
+    if (method === "qlora") throw new UnsupportedModelError(`${ref.id} holds GGUF files: QLoRA quantizes a 16-bit transformers checkpoint with bitsandbytes, so plan it on the original model's repo`);
+  };
+  const { loadGguf, otherRepoKind } = await import("./plan-repo.js");
+  let repo;
+  if (checkpointError === undefined) {
+    refuseQlora();
+    repo = await loadGguf(ref, settings);
+  } else {
+    const other = await otherRepoKind(ref, settings, {}, checkpointError);
+    if (other.kind === "diffusers") {
+      throw new UnsupportedModelError(`${ref.id} is a diffusers pipeline (${other.pipeline.index.className}): training plans are for language models; \`vramplan plan ${ref.id}\` sizes its components`);
+    }
+    refuseQlora();
+    repo = other.repo;
   }
-  const { ggufInstead, loadGguf } = await import("./plan-repo.js");
-  const repo = checkpointError === undefined ? await loadGguf(ref, settings) : await ggufInstead(ref, settings, {}, checkpointError);
   const header = repo.listing.sets[0]?.headers?.[0];
   if (!header) throw new UnsupportedModelError(`${ref.id}: no GGUF file with a readable header to take the model's shapes from`);
   const { ggufModelConfig } = await import("./gguf/gguf-config.js");

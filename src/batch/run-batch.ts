@@ -5,7 +5,9 @@ import { loadModel, type LoadedModel } from "../hub/load-model.js";
 import type { HubSettings } from "../hub/settings.js";
 import type { ModelRef } from "../model-id.js";
 import { planLoadedModel, type Plan, type PlanOptions } from "../plan.js";
-import { ggufInstead, loadGguf, planGgufRepoOf } from "../plan-repo.js";
+import { loadGguf, otherRepoKind, planGgufRepoOf, planPipelineOf } from "../plan-repo.js";
+import type { LoadedPipeline } from "../diffusers/load-pipeline.js";
+import type { PipelinePlan } from "../diffusers/pipeline-plan.js";
 import { isGgufFirst, meansNoCheckpoint } from "../repo-kind.js";
 import type { ServingOptions } from "../serve/serving.js";
 import type { BatchEntry } from "./read-ids.js";
@@ -13,10 +15,11 @@ import type { BatchEntry } from "./read-ids.js";
 export interface BatchRow {
   line: number;
   input: string;
-  /** A transformers checkpoint or a repo of GGUF files: one router, as `plan` has (plan-repo.ts). */
-  kind: "safetensors" | "gguf" | null;
+  /** A transformers checkpoint, a diffusers pipeline or a repo of GGUF files: one router, as `plan` has (plan-repo.ts). */
+  kind: "safetensors" | "gguf" | "diffusers" | null;
   plan: Plan | null;
   gguf: GgufRepoPlan | null;
+  pipeline: PipelinePlan | null;
   /** Where the model came from: the Hub, a cache, or vramplan's built-in set. */
   source: LoadedModel["configSource"] | "vramplan-cache" | null;
   /** The row names a model@revision an earlier row already named. */
@@ -47,16 +50,16 @@ export interface BatchOptions {
  * named twice is fetched once. A model that fails is a row with its error, never the end of the
  * run.
  */
-type Loaded = { kind: "safetensors"; model: LoadedModel } | { kind: "gguf"; repo: GgufRepo };
+type Loaded = { kind: "safetensors"; model: LoadedModel } | { kind: "gguf"; repo: GgufRepo } | { kind: "diffusers"; pipeline: LoadedPipeline };
 
-/** The checkpoint, or the GGUF files when the repo has no config.json: the same route as `plan`. */
+/** The checkpoint, or when the repo has no config.json a pipeline or GGUF files: the same route as `plan`. */
 async function load(ref: ModelRef, hub: HubSettings): Promise<Loaded> {
   if (isGgufFirst(ref.id)) return { kind: "gguf", repo: await loadGguf(ref, hub) };
   try {
     return { kind: "safetensors", model: await loadModel(ref, hub) };
   } catch (error) {
     if (!meansNoCheckpoint(error)) throw error;
-    return { kind: "gguf", repo: await ggufInstead(ref, hub, {}, error) };
+    return otherRepoKind(ref, hub, {}, error);
   }
 }
 
@@ -68,7 +71,7 @@ export async function runBatch(entries: readonly BatchEntry[], options: BatchOpt
   let emitted = 0;
 
   const work = async (entry: BatchEntry): Promise<BatchRow> => {
-    const row = { line: entry.line, input: entry.input, kind: null, plan: null, gguf: null, source: null, duplicate: false, error: null };
+    const row = { line: entry.line, input: entry.input, kind: null, plan: null, gguf: null, pipeline: null, source: null, duplicate: false, error: null };
     if (!entry.ref) return { ...row, error: { code: "usage", message: entry.error ?? "invalid model id" } };
     const key = `${entry.ref.id}@${entry.ref.revision}`;
     let loading = loads.get(key);
@@ -79,6 +82,10 @@ export async function runBatch(entries: readonly BatchEntry[], options: BatchOpt
     }
     try {
       const loaded = await loading;
+      if (loaded.kind === "diffusers") {
+        const pipeline = options.plan ? await planPipelineOf(loaded.pipeline, options.plan) : null;
+        return { ...row, kind: "diffusers", pipeline, source: loaded.pipeline.source, duplicate };
+      }
       if (loaded.kind === "gguf") {
         const gguf = options.plan ? await planGgufRepoOf(loaded.repo, options.plan) : null;
         return { ...row, kind: "gguf", gguf, source: loaded.repo.source, duplicate };

@@ -30,6 +30,10 @@ function figuresOf(row: BatchRow): RowFigures | null {
     const scheme = row.plan.serving?.schemes[0];
     return { parameters: row.plan.model.parameters, weightsBytes: row.plan.weights.bytes, kvBytes: row.plan.kvCache.bytes, totalBytes: row.plan.total.bytes, fits: scheme?.fits ?? null, warnings: row.plan.warnings.map((warning) => warning.message) };
   }
+  if (row.pipeline) {
+    const pipeline = row.pipeline;
+    return { parameters: pipeline.total.parameters, weightsBytes: pipeline.total.bytes, kvBytes: 0, totalBytes: pipeline.total.bytes, fits: pipeline.gpu?.allOnGpu.fits ?? null, warnings: pipeline.warnings };
+  }
   const file = row.gguf ? ggufRowFile(row.gguf) : undefined;
   if (!row.gguf || !file) return null;
   return { parameters: row.gguf.model.parameters, weightsBytes: file.weights.bytes, kvBytes: file.kvBytes, totalBytes: file.weights.bytes + file.kvBytes, fits: file.fits, warnings: row.gguf.warnings };
@@ -46,10 +50,10 @@ function columns(row: BatchRow): Record<string, string | number | boolean | null
     model: row.input,
     status: row.error ? "error" : "ok",
     kind: row.kind,
-    commit: plan?.model.commit ?? gguf?.model.commit ?? null,
-    model_type: plan?.model.modelType ?? gguf?.model.modelType ?? null,
+    commit: plan?.model.commit ?? gguf?.model.commit ?? row.pipeline?.model.commit ?? null,
+    model_type: plan?.model.modelType ?? gguf?.model.modelType ?? row.pipeline?.model.pipeline ?? null,
     parameters: figures?.parameters ?? null,
-    active_parameters: plan?.model.activeParameters ?? gguf?.model.parameters ?? null,
+    active_parameters: plan?.model.activeParameters ?? gguf?.model.parameters ?? row.pipeline?.total.parameters ?? null,
     dtype: plan?.model.dtype ?? file?.quant ?? file?.fileType ?? null,
     gguf_file: file?.name ?? null,
     layers: plan?.model.layers ?? gguf?.model.layers ?? null,
@@ -58,7 +62,7 @@ function columns(row: BatchRow): Record<string, string | number | boolean | null
     max_context: plan?.model.maxContext ?? gguf?.model.maxContext ?? null,
     context: plan?.options.context ?? gguf?.options.context ?? null,
     batch: plan?.options.batch ?? gguf?.options.batch ?? null,
-    weights_source: plan?.weights.source ?? (gguf ? "gguf" : null),
+    weights_source: plan?.weights.source ?? (gguf ? "gguf" : row.pipeline ? "safetensors" : null),
     weights_bytes: figures?.weightsBytes ?? null,
     kv_cache_bytes: figures?.kvBytes ?? null,
     total_bytes: figures?.totalBytes ?? null,
@@ -78,10 +82,10 @@ function columns(row: BatchRow): Record<string, string | number | boolean | null
 export function renderBatch(rows: readonly BatchRow[], format: BatchFormat, layout: Layout = {}): string {
   switch (format) {
     case "jsonl":
-      return rows.map((row) => JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", kind: row.kind, plan: row.plan ?? row.gguf })).join("\n") + (rows.length ? "\n" : "");
+      return rows.map((row) => JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", kind: row.kind, plan: row.plan ?? row.gguf ?? row.pipeline })).join("\n") + (rows.length ? "\n" : "");
     case "csv": {
       const table = rows.map(columns);
-      const header = Object.keys(columns({ line: 0, input: "", kind: null, plan: null, gguf: null, source: null, duplicate: false, error: null }));
+      const header = Object.keys(columns({ line: 0, input: "", kind: null, plan: null, gguf: null, pipeline: null, source: null, duplicate: false, error: null }));
       return [header.join(","), ...table.map((record) => header.map((key) => csvCell(record[key] ?? null)).join(","))].join("\n") + "\n";
     }
     case "markdown": {
@@ -119,7 +123,7 @@ function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { head
     return [
       row.input,
       ...(style === "markdown" ? [row.error ? "error" : "ok"] : []),
-      row.kind === "gguf" ? `GGUF ${file?.quant ?? file?.fileType ?? ""}`.trim() : row.kind ?? "",
+      row.kind === "gguf" ? `GGUF ${file?.quant ?? file?.fileType ?? ""}`.trim() : row.kind === "diffusers" ? `diffusers ${row.pipeline?.model.pipeline ?? ""}`.trim() : row.kind ?? "",
       figures ? formatInt(figures.parameters) : "",
       figures ? formatGiB(figures.weightsBytes) : "",
       figures ? formatGiB(figures.kvBytes) : "",

@@ -9,6 +9,8 @@ import { Html, html, htmlTable, prose, type HtmlColumn } from "./html.js";
 import { explainServing, fitsCell, servingTable, setupParts } from "./serving.js";
 import { breakdownLines, headerParts, planRows } from "./table.js";
 import { explainTrain, trainFitParts, trainIntro, trainRows } from "./train.js";
+import type { PipelinePlan } from "../diffusers/pipeline-plan.js";
+import { explainPipeline, OFFLOAD_NOTE, pipelineFitLines, pipelineHeaderParts, pipelineTable } from "./pipeline.js";
 import { formatGB, formatGiB, formatInt } from "./units.js";
 
 /**
@@ -200,5 +202,23 @@ ${
 }
 ${explainBlock(explainTrain(report), words)}
 ${messages([...report.sources, ...report.notes], report.warnings, words)}
+</section>`;
+}
+
+/** A diffusers pipeline: each component's exact bytes, and how it runs on the GPU asked about. */
+export function renderPipelineHtml(plan: PipelinePlan, { words }: HtmlWords): Html {
+  const { header, rows } = pipelineTable(plan);
+  const columns = header.map((cell, index) => ({ header: cell, numeric: index >= 3 && index <= 6 }));
+  const fit = pipelineFitLines(plan);
+  const allFit = plan.gpu?.allOnGpu.fits;
+  return html`<section class="result" aria-labelledby="result-heading">
+<h2 id="result-heading">${plan.model.id}</h2>
+<p class="facts">${pipelineHeaderParts(plan).slice(1).join(" · ")}</p>
+${fit && plan.gpu ? html`<p id="verdict" class="verdict ${allFit || plan.gpu.modelCpuOffload.fits ? "fits" : "no-fit"}" role="status">${allFit ? `Fits: every component's weights on 1 × ${plan.gpu.name} (${formatGiB(plan.gpu.allOnGpu.bytes)} of ${formatGiB(plan.gpu.device.bytes)} GiB).` : plan.gpu.modelCpuOffload.fits ? `Fits with offloading: ${plan.gpu.withoutTextEncoders.fits ? "free the text encoders after encoding the prompt, or " : ""}use enable_model_cpu_offload (${formatGiB(plan.gpu.modelCpuOffload.bytes)} GiB at a time).` : `Does not fit: even its largest component (${plan.gpu.modelCpuOffload.component}, ${formatGiB(plan.gpu.modelCpuOffload.bytes)} GiB) is more than the ${plan.gpu.name} holds.`}</p>` : ""}
+${htmlTable("Components of this diffusers pipeline", columns, rows, "pipeline")}
+${plan.components.some((component) => component.commonlyOffloaded) ? html`<p class="aside">${OFFLOAD_NOTE}</p>` : ""}
+${fit ? htmlTable(fit.heading, [{ header: "how it runs" }, { header: "GiB", numeric: true }, { header: "weights" }], fit.rows, "pipeline-fit") : ""}
+${explainBlock(explainPipeline(plan), words)}
+${messages(plan.notes, plan.warnings.map((message) => ({ message })), words)}
 </section>`;
 }

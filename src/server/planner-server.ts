@@ -196,7 +196,7 @@ export function createPlannerServer(options: PlannerServerOptions): Server {
     await turn(async () => {
       response.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
       const line = (row: BatchRow) =>
-        scrub(JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", kind: row.kind, plan: row.plan ?? row.gguf }));
+        scrub(JSON.stringify(row.error ? { model: row.input, status: "error", error: row.error } : { model: row.input, status: "ok", kind: row.kind, plan: row.plan ?? row.gguf ?? row.pipeline }));
       await runBatch(entries, { plan: planOptions, serving, hub: options.hub, concurrency: 4, onRow: (row) => response.write(`${line(row)}\n`) });
       response.end();
     });

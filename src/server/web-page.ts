@@ -8,7 +8,7 @@ import { CHECKPOINTING } from "../train/activations.js";
 import { OPTIMIZERS, PRECISIONS } from "../train/model-states.js";
 import { TRAIN_METHODS } from "../train/train-plan.js";
 import { Html, html } from "../report/html.js";
-import { renderGgufHtml, renderPlanHtml, renderTrainHtml } from "../report/plan-html.js";
+import { renderGgufHtml, renderPipelineHtml, renderPlanHtml, renderTrainHtml } from "../report/plan-html.js";
 
 /**
  * The web page: one form per tab (inference at `/`, training at `/train`), submitted with GET so the
@@ -83,7 +83,8 @@ export async function planPage(params: URLSearchParams, context: PageContext): P
     if (options["gpu"] === undefined && options["gpu-memory"] === undefined && options["engine"] === undefined) options["engine"] = "vllm";
     try {
       const answer = await context.plan(model, options);
-      result = answer.kind === "gguf" ? renderGgufHtml(answer.plan, { words: inQueryWords }) : renderPlanHtml(answer.plan, { words: inQueryWords });
+      const words = { words: inQueryWords };
+      result = answer.kind === "gguf" ? renderGgufHtml(answer.plan, words) : answer.kind === "diffusers" ? renderPipelineHtml(answer.plan, words) : renderPlanHtml(answer.plan, words);
     } catch (caught) {
       error = fieldError(caught, PLAN_FIELDS);
       status = context.statusOf(caught);

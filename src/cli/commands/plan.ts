@@ -61,6 +61,12 @@ export const planCommand = {
       io.stdout(args.json ? `${JSON.stringify(planned.plan, null, 2)}\n` : renderGgufPlan(planned.plan, { explain: args.explain, ...cliLayout(io) }));
       return;
     }
+    if (planned.kind === "diffusers") {
+      if (args.chart) throw new UsageError("--chart draws memory against context; a diffusers pipeline has no context: its table lists each component");
+      const { renderPipelinePlan } = await import("../../report/pipeline.js");
+      io.stdout(args.json ? `${JSON.stringify(planned.plan, null, 2)}\n` : renderPipelinePlan(planned.plan, { explain: args.explain, ...cliLayout(io) }));
+      return;
+    }
     if (args.ram !== undefined || args.file !== undefined) throw new UsageError("--file and --ram are for GGUF repos; this one is a safetensors checkpoint");
     const result = planned.plan;
     io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlanTable(result, { explain: args.explain, ...cliLayout(io) }));
