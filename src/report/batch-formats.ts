@@ -39,6 +39,11 @@ function figuresOf(row: BatchRow): RowFigures | null {
   return { parameters: row.gguf.model.parameters, weightsBytes: file.weights.bytes, kvBytes: file.kvBytes, totalBytes: file.weights.bytes + file.kvBytes, fits: file.fits, warnings: row.gguf.warnings };
 }
 
+/** A vision-language model's vision tower (in the weights above), as its own figure; null for other models. */
+function visionTowerBytes(row: BatchRow): number | null {
+  return row.plan?.weights.components.find((component) => component.name === "vision tower")?.bytes ?? null;
+}
+
 /** The columns of a batch row; bytes stay exact integers, GiB are for reading. */
 function columns(row: BatchRow): Record<string, string | number | boolean | null> {
   const plan = row.plan;
@@ -64,6 +69,7 @@ function columns(row: BatchRow): Record<string, string | number | boolean | null
     batch: plan?.options.batch ?? gguf?.options.batch ?? null,
     weights_source: plan?.weights.source ?? (gguf ? "gguf" : row.pipeline ? "safetensors" : null),
     weights_bytes: figures?.weightsBytes ?? null,
+    vision_tower_bytes: visionTowerBytes(row),
     kv_cache_bytes: figures?.kvBytes ?? null,
     total_bytes: figures?.totalBytes ?? null,
     total_gib: figures ? Number(formatGiB(figures.totalBytes)) : null,
@@ -106,12 +112,14 @@ export function renderBatch(rows: readonly BatchRow[], format: BatchFormat, layo
 /** The human-readable columns; "fits" only when a GPU was asked about. */
 function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { header: string[]; lines: string[][] } {
   const withFit = rows.some((row) => figuresOf(row)?.fits != null);
+  const withVision = rows.some((row) => visionTowerBytes(row) !== null);
   const header = [
     "model",
     ...(style === "markdown" ? ["status"] : []),
     "kind",
     "parameters",
     "weights GiB",
+    ...(withVision ? ["of which vision GiB"] : []),
     "KV cache GiB",
     "total GiB",
     ...(withFit ? ["fits"] : []),
@@ -126,6 +134,7 @@ function summary(rows: readonly BatchRow[], style: "markdown" | "table"): { head
       row.kind === "gguf" ? `GGUF ${file?.quant ?? file?.fileType ?? ""}`.trim() : row.kind === "diffusers" ? `diffusers ${row.pipeline?.model.pipeline ?? ""}`.trim() : row.kind ?? "",
       figures ? formatInt(figures.parameters) : "",
       figures ? formatGiB(figures.weightsBytes) : "",
+      ...(withVision ? [((vision) => (vision === null ? "" : formatGiB(vision)))(visionTowerBytes(row))] : []),
       figures ? formatGiB(figures.kvBytes) : "",
       figures ? formatGiB(figures.totalBytes) : "",
       ...(withFit ? [figures?.fits == null ? "" : figures.fits ? "yes" : "no"] : []),

@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { loadBuiltinModel } from "../../src/hub/builtin.js";
 import { planLoadedModel } from "../../src/plan.js";
 import { explainLines } from "../../src/report/explain.js";
+import { readModelIds } from "../../src/batch/read-ids.js";
+import { runBatch } from "../../src/batch/run-batch.js";
+import { renderBatch } from "../../src/report/batch-formats.js";
+import { tempSettings } from "../support/temp-settings.js";
 
 describe("a vision tower counted from vision_config", () => {
   it("Qwen2.5-VL-7B-Instruct from config.json alone: 8,292,166,656 parameters, 16,584,333,312 B, as its index's total_size says", async () => {
@@ -19,5 +23,20 @@ describe("a vision tower counted from vision_config", () => {
     expect(planned.weights.components.find((component) => component.name === "vision tower")?.parameters).toBe(1_505_280 + 32 * 19_702_200 + 44_574_464);
     expect(planned.warnings.map((warning) => warning.code)).not.toContain("vision-tower-not-counted");
     expect(explainLines(planned).join("\n")).toContain("vision tower (vision_config, Qwen2.5-VL modules) = patch embedding 1,505,280 + 32 blocks × 19,702,200 + patch merger 44,574,464 = 676,550,144");
+  });
+
+  it("is its own figure in a batch row: CSV vision_tower_bytes, and a column of the table", async () => {
+    const settings = await tempSettings({ offline: true });
+    try {
+      const rows = await runBatch(readModelIds("Qwen/Qwen2.5-VL-7B-Instruct\nQwen/Qwen2.5-7B\n"), { hub: settings, concurrency: 1, plan: { context: 4096 } });
+      const [header, vl, text] = renderBatch(rows, "csv").trim().split("\n");
+      const column = (header ?? "").split(",").indexOf("vision_tower_bytes");
+      // The two index totals, 16,584,333,312 B (VL) − 15,231,233,024 B (Qwen2.5-7B, the same text model) = 1,353,100,288 B.
+      expect((vl ?? "").split(",")[column]).toBe(String(16_584_333_312 - 15_231_233_024));
+      expect((text ?? "").split(",")[column]).toBe("");
+      expect(renderBatch(rows, "table").split("\n")[0]).toMatch(/weights GiB +of which vision GiB +KV cache GiB/);
+    } finally {
+      await settings.cleanup();
+    }
   });
 });

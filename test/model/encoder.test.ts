@@ -2,6 +2,9 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { isVramplanError } from "../../src/errors.js";
 import { plan } from "../../src/plan.js";
 import { planTrain } from "../../src/train.js";
+import { readModelIds } from "../../src/batch/read-ids.js";
+import { runBatch } from "../../src/batch/run-batch.js";
+import { renderBatch } from "../../src/report/batch-formats.js";
 import { MockHub, type MockTensor } from "../support/mock-hub.js";
 import { startMswHub } from "../support/msw-hub.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
@@ -84,5 +87,20 @@ describe("an encoder (BERT, sentence-transformers)", () => {
     expect(report.parameters.trainable).toBe(22_713_216);
     expect(report.warnings.map((warning) => warning.code)).toEqual(["encoder-activations"]);
     expect(report.warnings[0]?.message).toMatch(/`loss` chunked is closer there$/);
+  });
+
+  it("goes through batch (a row like any other, no KV cache) and cache prefetch, then plans offline", async () => {
+    settings = await tempSettings();
+    const entries = readModelIds("sentence-transformers/all-MiniLM-L6-v2\n");
+    // cache prefetch is a batch with no plan options: it only fills the caches.
+    const prefetched = await runBatch(entries, { hub: settings, concurrency: 1 });
+    expect([prefetched[0]?.error, prefetched[0]?.source]).toEqual([null, "hub"]);
+    const before = hub.log.length;
+    const rows = await runBatch(entries, { hub: { ...settings, offline: true }, concurrency: 1, plan: { context: 256, batch: 32 } });
+    expect(hub.log.length).toBe(before);
+    const [header, row] = renderBatch(rows, "csv").trim().split("\n");
+    const cells = Object.fromEntries((header ?? "").split(",").map((name, index) => [name, (row ?? "").split(",")[index]]));
+    // 22,713,216 parameters × 4 B (F32), and no KV cache.
+    expect([cells["kind"], cells["model_type"], cells["weights_bytes"], cells["kv_cache_bytes"], cells["total_bytes"]]).toEqual(["safetensors", "bert", "90852864", "0", "90852864"]);
   });
 });
