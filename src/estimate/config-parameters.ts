@@ -77,13 +77,18 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
   const routers = moeLayers * routerPerLayer;
   const norms = spec.numLayers * normsPerLayer;
   const always = embeddings + positionEmbeddings + lmHead + normWidth + attention + mixers + denseMlp + sharedExperts + routers + norms;
-  // Qwen3-Next's module: a full-attention MoE layer, fc (2h → h) and three norms.
+  // Qwen3-Next's module: a full-attention MoE layer, fc (2h → h) and three norms. DeepSeek-V3's
+  // and GLM-4.5's: the same decoder layer, enorm, hnorm, eh_proj (2h → h), shared_head.norm, and
+  // their own embed_tokens and shared_head.head (vocab × h each), stored beside the model's.
+  const mtpLayer = attentionPerLayer + normsPerLayer + experts * expertPerLayer + sharedPerLayer + routerPerLayer + 2 * h * h + 3 * normWidth;
   const multiTokenPrediction =
     spec.multiTokenPredictionLayers === 0
       ? 0
       : spec.multiTokenPredictionKind === "qwen3_next"
-        ? spec.multiTokenPredictionLayers * (attentionPerLayer + normsPerLayer + experts * expertPerLayer + sharedPerLayer + routerPerLayer + 2 * h * h + 3 * normWidth)
-        : null;
+        ? spec.multiTokenPredictionLayers * mtpLayer
+        : spec.multiTokenPredictionKind === "deepseek" && experts > 0
+          ? spec.multiTokenPredictionLayers * (mtpLayer + 2 * spec.vocabSize * h)
+          : null;
   return {
     total: always + routedExperts,
     active: always + moeLayers * perToken * expertPerLayer,
@@ -121,7 +126,7 @@ function standardAttention(spec: ModelSpec): number {
     qWidth * h + // o
     (layout.qkvBias ? qWidth + 2 * kvWidth : 0) +
     (layout.outputBias ? h : 0) +
-    (layout.qkNorm ? 2 * spec.headDim : 0) +
+    (layout.qkNorm ? (layout.qkNormAcrossHeads ? qWidth + kvWidth : 2 * spec.headDim) : 0) +
     (layout.attentionSinks ? spec.numAttentionHeads : 0)
   );
 }

@@ -77,9 +77,12 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
     const visionCount = spec.visionTower ? visionTowerParameters(spec.visionTower) : null;
     const vision = visionCount?.parameters ?? 0;
     // The checkpoint holds the multi-token-prediction module, engines load it only to speculate
-    // (so the serving inventory leaves it out); it is stored in the checkpoint's dtype.
+    // (so the serving inventory leaves it out). It is quantized as the rest of the checkpoint
+    // (DeepSeek-V3's MTP layer is in fp8 blocks): its bytes follow the language model's bytes per
+    // parameter, which is the dtype's width when nothing is quantized.
     const mtp = fromConfig.multiTokenPrediction ?? 0;
-    const mtpBytes = mtp * COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"];
+    const languageModelBytes = stored.bytes - visionBytes;
+    const mtpBytes = spec.quantization ? Math.round((mtp * languageModelBytes) / fromConfig.total) : mtp * COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"];
     return {
       bytes: stored.bytes + mtpBytes,
       parameters: fromConfig.total + vision + mtp,
@@ -87,7 +90,7 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
       source: "config",
       byDtype: [],
       components: [
-        { name: "language model", tensors: 0, parameters: fromConfig.total, bytes: stored.bytes - visionBytes },
+        { name: "language model", tensors: 0, parameters: fromConfig.total, bytes: languageModelBytes },
         ...(vision > 0 ? [{ name: "vision tower" as const, tensors: 0, parameters: vision, bytes: visionBytes }] : []),
         ...(mtp > 0 ? [{ name: "multi-token prediction" as const, tensors: 0, parameters: mtp, bytes: mtpBytes }] : []),
       ],

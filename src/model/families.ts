@@ -30,9 +30,11 @@ export interface FamilyRules {
    * its layer count (when config.json does not say) and its shape. Qwen3-Next
    * (modeling of vLLM's qwen3_next_mtp.py): one full-attention MoE layer, an fc over
    * [embedding; hidden] (2h → h, no bias) and three RMSNorms (pre_fc_norm_hidden,
-   * pre_fc_norm_embedding, norm).
+   * pre_fc_norm_embedding, norm). DeepSeek-V3 and GLM-4.5 (vLLM's deepseek_mtp.py, glm4_moe_mtp.py):
+   * a decoder layer as the last MoE one, enorm and hnorm, eh_proj (2h → h, no bias), and a
+   * shared_head (norm and vocabulary head) beside its own embed_tokens, both stored in the checkpoint.
    */
-  mtp?: { layers: number; kind: "qwen3_next" };
+  mtp?: { layers: number; kind: "qwen3_next" | "deepseek" };
   /** Hybrid and state-space models: the layer kinds and their recurrent state (derive-state.ts). */
   ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2";
 }
@@ -58,6 +60,7 @@ export const llamaLayout = (config: RawConfig): LayerLayout => {
     norm: "rms",
     normsPerLayer: 2,
     qkNorm: false,
+    qkNormAcrossHeads: false,
     learnedPositions: 0,
     attentionSinks: false,
     gatedAttention: false,
@@ -73,6 +76,7 @@ export const biasedLayerNormLayout = (learnedPositions: number): LayerLayout => 
   norm: "layer",
   normsPerLayer: 2,
   qkNorm: false,
+  qkNormAcrossHeads: false,
   learnedPositions,
   attentionSinks: false,
   gatedAttention: false,
@@ -231,7 +235,32 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   },
   // modeling_deepseek_v3.py: MLA attention, dense first layers then routed + shared experts.
   deepseek_v2: { layout: llamaLayout, tieDefault: false, moe: deepseekMoe, mla: true },
-  deepseek_v3: { layout: llamaLayout, tieDefault: false, moe: deepseekMoe, mla: true },
+  deepseek_v3: { layout: llamaLayout, tieDefault: false, moe: deepseekMoe, mla: true, mtp: { layers: 0, kind: "deepseek" } },
+  // modeling_glm4_moe.py: GQA attention with `attention_bias` on q, k and v only (o_proj has
+  // none), q/k norms with `use_qk_norm`; DeepSeek's MoE layout (first_k_dense_replace dense
+  // layers, n_shared_experts, an e_score_correction_bias per expert on every router); its MTP
+  // layers (num_nextn_predict_layers) as DeepSeek-V3's.
+  glm4_moe: {
+    layout: (config) => ({ ...llamaLayout(config), outputBias: false, qkNorm: readBoolean(config, "use_qk_norm") ?? false }),
+    tieDefault: false,
+    moe: (config, numLayers) => {
+      const rules = deepseekMoe(config, numLayers);
+      return rules && { ...rules, spec: { ...rules.spec, routerBias: true } };
+    },
+    mtp: { layers: 0, kind: "deepseek" },
+  },
+  // modeling_minimax_m2.py: GQA attention with q_norm and k_norm over all heads at once
+  // (qk_norm_type "per_layer"), every layer routes over num_local_experts experts of
+  // intermediate_size with a sigmoid router and its e_score_correction_bias (use_routing_bias).
+  // Its MTP modules (use_mtp) are not in the released checkpoint.
+  minimax_m2: {
+    layout: (config) => ({ ...llamaLayout(config), qkNorm: readBoolean(config, "use_qk_norm") ?? true, qkNormAcrossHeads: config["qk_norm_type"] !== "per_head" }),
+    tieDefault: false,
+    moe: (config, numLayers) => {
+      const rules = mixtralMoe(config, numLayers);
+      return rules && { ...rules, spec: { ...rules.spec, routerBias: readBoolean(config, "use_routing_bias") ?? false } };
+    },
+  },
   // modeling_gpt_oss.py: biases on all four attention projections, one sink logit per head,
   // `layer_types` alternating 128-token windows, 32 experts with biases and a biased router.
   gpt_oss: {

@@ -73,6 +73,8 @@ export interface LayerLayout {
   normsPerLayer: number;
   /** Qwen3 and Gemma 3 normalise q and k per head: 2 × head_dim weights per layer. */
   qkNorm: boolean;
+  /** MiniMax-M2 normalises q and k across all heads at once: q width + k width weights per layer. */
+  qkNormAcrossHeads: boolean;
   /** GPT-2 learns a position embedding table (`n_positions` × hidden). */
   learnedPositions: number;
   /** gpt-oss: one learned attention-sink logit per query head per layer. */
@@ -120,7 +122,7 @@ export interface ModelSpec {
   /** DeepSeek-V3's multi-token-prediction layers: in the checkpoint, outside num_hidden_layers. */
   multiTokenPredictionLayers: number;
   /** Their modules, where vramplan knows them (families.ts `mtp`): then config.json counts them too. */
-  multiTokenPredictionKind: "qwen3_next" | undefined;
+  multiTokenPredictionKind: "qwen3_next" | "deepseek" | undefined;
   /** A vision (or audio) tower described by `vision_config`. */
   hasVisionTower: boolean;
   /** Its shape, for the families whose tower vramplan counts from config.json (else from the headers only). */

@@ -31,6 +31,9 @@ const PUBLISHED: Published[] = [
   { id: "D11", model: "microsoft/phi-4", config: fixture("microsoft--phi-4"), total: 14_659_507_200, field: ["D11", "microsoft/phi-4"] },
   { id: "D14", model: "HuggingFaceTB/SmolLM3-3B", config: fixture("HuggingFaceTB--SmolLM3-3B"), total: 3_075_098_624, field: ["D14", "HuggingFaceTB/SmolLM3-3B"] },
   { id: "D14", model: "google/gemma-3-4b-it", config: fixture("google--gemma-3-4b-it"), total: 4_300_079_472, field: ["D14", "google/gemma-3-4b-it (incl. SigLIP vision)"] },
+  { id: "D08", model: "zai-org/GLM-4.5", config: fixture("zai-org--GLM-4.5"), total: 358_337_791_296, field: ["D08", "parameter total"] },
+  { id: "D09", model: "zai-org/GLM-4.5-Air", config: fixture("zai-org--GLM-4.5-Air"), total: 110_468_824_832, field: ["D09", "parameter total"] },
+  { id: "D10", model: "MiniMaxAI/MiniMax-M2", config: fixture("MiniMaxAI--MiniMax-M2"), total: 228_689_764_864, field: ["D10", "parameter total"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
 ];
 
