@@ -91,6 +91,24 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
       const inner = readPositiveInt(config, ["mamba_expand"]) ? need("mamba_expand") * hiddenSize : heads * headDim;
       return layers((i) => types[i] === "attention", mamba2(inner, heads, headDim, need("mamba_n_groups", 1), need("mamba_d_state"), need("mamba_d_conv", 4)));
     }
+    case "lfm2": {
+      // LFM2: attention where layer_types (or full_attn_idxs) says, a short convolution elsewhere.
+      const types = readStringArray(config, "layer_types");
+      const listed = Array.isArray(config["full_attn_idxs"]) ? new Set(config["full_attn_idxs"] as unknown[]) : undefined;
+      const attends = types && types.length === numLayers ? (i: number) => types[i] === "full_attention" : listed ? (i: number) => listed.has(i) : () => true;
+      const kernel = need("conv_L_cache", 3);
+      const bias = flag("conv_bias", false);
+      // Lfm2ShortConv: in_proj h → 3h, a depthwise conv of L_cache taps, out_proj h → h. vLLM keeps
+      // (L_cache − 1) × conv_dim of it per sequence (MambaStateShapeCalculator.short_conv_state_shape).
+      const state: SsmLayer["state"] = {
+        kind: "state",
+        mixer: "short-conv",
+        convElements: hiddenSize * (kernel - 1),
+        ssmElements: 0,
+        mixerParameters: hiddenSize * 3 * hiddenSize + hiddenSize * kernel + hiddenSize * hiddenSize + (bias ? 3 * hiddenSize + 2 * hiddenSize : 0),
+      };
+      return layers(attends, state);
+    }
     case "qwen3_next": {
       // Qwen3-Next: gated delta-net layers, full attention every `full_attention_interval`-th.
       const types = readStringArray(config, "layer_types");

@@ -54,7 +54,7 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
   if (modelType === "gpt2") layout.learnedPositions = readPositiveInt(config, ["n_positions"])?.value ?? 1024;
 
   const moe = rules ? rules.moe?.(config, numLayers) : genericMoe(config, numLayers, guessed);
-  const intermediateSize = moe?.denseIntermediate ?? deriveIntermediateSize(config, hiddenSize, layout, family === undefined || attentionFree, guessed);
+  const intermediateSize = moe?.denseIntermediate ?? rules?.intermediate?.(config) ?? deriveIntermediateSize(config, hiddenSize, layout, family === undefined || attentionFree, guessed);
   const mla = rules?.mla ? readMla(config, numAttentionHeads) : undefined;
   if (!family) guessed.push(...unmodelledFeatures(config));
 

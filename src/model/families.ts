@@ -36,7 +36,9 @@ export interface FamilyRules {
    */
   mtp?: { layers: number; kind: "qwen3_next" | "deepseek" };
   /** Hybrid and state-space models: the layer kinds and their recurrent state (derive-state.ts). */
-  ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2";
+  ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2" | "lfm2";
+  /** The dense MLP's width where the family derives it from other fields than intermediate_size. */
+  intermediate?(config: RawConfig): number | undefined;
 }
 
 export interface MoeRules {
@@ -329,6 +331,25 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   granitemoehybrid: { layout: llamaLayout, tieDefault: true, ssm: "granitemoehybrid" },
   // modeling_qwen3_next.py: gated attention (q_proj emits query and gate) with q/k norms.
   qwen3_next: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true, gatedAttention: true }), tieDefault: false, ssm: "qwen3_next", moe: qwenMoe(true), mtp: { layers: 1, kind: "qwen3_next" } },
+  // modeling_lfm2.py: short-convolution layers (Lfm2ShortConv) and GQA attention layers
+  // (`layer_types`, or `full_attn_idxs`) with per-head q/k layernorms and no biases; every layer
+  // has operator_norm, ffn_norm and a SwiGLU MLP whose width Lfm2MLP adjusts from block_ff_dim
+  // (2/3 of it, times block_ffn_dim_multiplier, rounded up to block_multiple_of); the final norm
+  // is embedding_norm; embeddings tied.
+  lfm2: {
+    layout: (config) => ({ ...llamaLayout(config), qkNorm: true }),
+    tieDefault: true,
+    ssm: "lfm2",
+    intermediate: (config) => {
+      let size = int(config, "block_ff_dim") ?? int(config, "intermediate_size");
+      if (size === undefined || readBoolean(config, "block_auto_adjust_ff_dim") === false) return size;
+      size = Math.trunc((2 * size) / 3);
+      const multiplier = config["block_ffn_dim_multiplier"];
+      if (typeof multiplier === "number") size = Math.trunc(multiplier * size);
+      const multiple = intOr(config, "block_multiple_of", 256);
+      return multiple * Math.ceil(size / multiple);
+    },
+  },
   // modeling_mamba.py: one RMSNorm and a mixer per layer, no MLP, tied embeddings.
   mamba: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba" },
   mamba2: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba2" },

@@ -17,7 +17,7 @@ export type LayerCache =
     }
   | {
       kind: "state";
-      mixer: "mamba" | "mamba2" | "gated-deltanet";
+      mixer: "mamba" | "mamba2" | "gated-deltanet" | "short-conv";
       convElements: number;
       ssmElements: number;
       /** Parameters of the layer's mixer, where vramplan knows its tensors (null: headers only). */

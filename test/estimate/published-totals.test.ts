@@ -34,6 +34,10 @@ const PUBLISHED: Published[] = [
   { id: "D08", model: "zai-org/GLM-4.5", config: fixture("zai-org--GLM-4.5"), total: 358_337_791_296, field: ["D08", "parameter total"] },
   { id: "D09", model: "zai-org/GLM-4.5-Air", config: fixture("zai-org--GLM-4.5-Air"), total: 110_468_824_832, field: ["D09", "parameter total"] },
   { id: "D10", model: "MiniMaxAI/MiniMax-M2", config: fixture("MiniMaxAI--MiniMax-M2"), total: 228_689_764_864, field: ["D10", "parameter total"] },
+  { id: "D14", model: "google/gemma-3-1b-it", config: fixture("google--gemma-3-1b-it"), total: 999_885_952, field: ["D14", "google/gemma-3-1b-it"] },
+  { id: "D14", model: "LiquidAI/LFM2-1.2B", config: fixture("LiquidAI--LFM2-1.2B"), total: 1_170_340_608, field: ["D14", "LiquidAI/LFM2-1.2B"] },
+  { id: "D15", model: "Qwen/Qwen3-235B-A22B", config: fixture("Qwen--Qwen3-235B-A22B"), total: 235_093_634_560, field: ["D15", "Qwen/Qwen3-235B-A22B"] },
+  { id: "D16", model: "mistralai/Mixtral-8x22B-v0.1", config: fixture("mistralai--Mixtral-8x22B-v0.1"), total: 140_620_634_112, field: ["D16", "parameter total"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
 ];
 
@@ -47,6 +51,15 @@ describe("published totals from config.json alone (kind D)", () => {
       expect(planned.weights.parameters, entry.model).toBe(entry.total);
     }
     console.info(rows.join("\n"));
+  });
+
+  it("LFM2's cache, as vLLM allocates it: K and V on its 6 attention layers, a short-convolution state on the other 10", async () => {
+    const config = await fixture("LiquidAI--LFM2-1.2B")();
+    const planned = planLoadedModel({ id: "LiquidAI/LFM2-1.2B", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    // Attention: 6 layers × 2 (K, V) × 8 KV heads × 64 (2,048 / 32 heads) × 2 B × 4,096 tokens = 50,331,648.
+    // Short conv: vLLM's short_conv_state_shape is (conv_L_cache − 1, conv_dim) = 2 × 2,048 values
+    // per layer and sequence, in bf16: 10 × 2 × 2,048 × 2 B = 81,920.
+    expect([planned.kvCache.attentionBytes, planned.kvCache.stateBytes]).toEqual([50_331_648, 81_920]);
   });
 
   it("the copies above are the observations file's figures", () => {
