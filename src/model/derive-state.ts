@@ -46,14 +46,25 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
       (jambaNorms ? dtRank + 2 * dState : 0);
     return { kind: "state", mixer: "mamba", convElements: inner * (dConv - 1), ssmElements: inner * dState, mixerParameters };
   };
-  // Mamba-2 mixers (Falcon-H1, Granite-4): states sized here, parameters read from the headers.
-  const mamba2 = (inner: number, heads: number, headDim: number, groups: number, dState: number, dConv: number): SsmLayer["state"] => ({
-    kind: "state",
-    mixer: "mamba2",
-    convElements: (inner + 2 * groups * dState) * (dConv - 1),
-    ssmElements: heads * headDim * dState,
-    mixerParameters: null,
-  });
+  /**
+   * Mamba-2 mixers. Parameters where vramplan knows the module (transformers' Mamba2Mixer and
+   * GraniteMoeHybrid's): in_proj h → 2I + 2·G·N + H, a depthwise conv over I + 2·G·N channels,
+   * dt_bias, A_log and D per head, a gated RMSNorm over I, out_proj I → h. Falcon-H1's mixer
+   * differs (its own norm switch and parallel attention), so its parameters come from the headers.
+   */
+  const mamba2 = (inner: number, heads: number, headDim: number, groups: number, dState: number, dConv: number, module?: { convBias: boolean; projBias: boolean }): SsmLayer["state"] => {
+    const convChannels = inner + 2 * groups * dState;
+    const projection = 2 * inner + 2 * groups * dState + heads;
+    return {
+      kind: "state",
+      mixer: "mamba2",
+      convElements: convChannels * (dConv - 1),
+      ssmElements: heads * headDim * dState,
+      mixerParameters: module
+        ? hiddenSize * projection + (module.projBias ? projection : 0) + convChannels * dConv + (module.convBias ? convChannels : 0) + 3 * heads + inner + inner * hiddenSize + (module.projBias ? hiddenSize : 0)
+        : null,
+    };
+  };
   const layers = (attends: (i: number) => boolean, state: SsmLayer["state"], stateOnAttentionLayers = false): SsmLayer[] =>
     Array.from({ length: numLayers }, (_, i) => ({ attention: attends(i), state: attends(i) && !stateOnAttentionLayers ? undefined : state }));
 
@@ -65,7 +76,10 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
       );
     case "mamba2": {
       const heads = need("num_heads");
-      return layers(() => false, mamba2(need("expand", 2) * hiddenSize, heads, need("head_dim"), need("n_groups", 1), need("state_size"), need("conv_kernel", 4)));
+      return layers(
+        () => false,
+        mamba2(need("expand", 2) * hiddenSize, heads, need("head_dim"), need("n_groups", 1), need("state_size"), need("conv_kernel", 4), { convBias: flag("use_conv_bias", true), projBias: flag("use_bias", false) }),
+      );
     }
     case "jamba": {
       // modeling_jamba.py: attention iff i % attn_layer_period == attn_layer_offset (1 in 8).
@@ -86,10 +100,15 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
     case "granitemoehybrid": {
       const types = readStringArray(config, "layer_types");
       if (!types || types.length !== numLayers) throw new UnsupportedModelError("config.json has no layer_types with one entry per layer: vramplan needs it to tell Mamba from attention layers", "layer_types");
-      const heads = need("mamba_n_heads");
-      const headDim = need("mamba_d_head");
-      const inner = readPositiveInt(config, ["mamba_expand"]) ? need("mamba_expand") * hiddenSize : heads * headDim;
-      return layers((i) => types[i] === "attention", mamba2(inner, heads, headDim, need("mamba_n_groups", 1), need("mamba_d_state"), need("mamba_d_conv", 4)));
+      // GraniteMoeHybridConfig's defaults: 128 heads, 1 group, d_head "auto" (expand · h / heads), conv bias, no projection bias.
+      const heads = need("mamba_n_heads", 128);
+      const inner = need("mamba_expand", 2) * hiddenSize;
+      const headSetting = readPositiveInt(config, ["mamba_d_head"])?.value;
+      const headDim = headSetting ?? inner / heads;
+      return layers(
+        (i) => types[i] === "attention",
+        mamba2(inner, heads, headDim, need("mamba_n_groups", 1), need("mamba_d_state", 256), need("mamba_d_conv", 4), { convBias: flag("mamba_conv_bias", true), projBias: flag("mamba_proj_bias", false) }),
+      );
     }
     case "lfm2": {
       // LFM2: attention where layer_types (or full_attn_idxs) says, a short convolution elsewhere.

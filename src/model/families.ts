@@ -155,6 +155,9 @@ const deepseekMoe = (config: RawConfig, numLayers: number): MoeRules | undefined
   };
 };
 
+/** GraniteMoeHybridConfig's num_local_experts (8 by default; 0 in the dense Granite-4.0-H models). */
+const graniteExperts = (config: RawConfig): number => (typeof config["num_local_experts"] === "number" ? config["num_local_experts"] : 8);
+
 export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   // modeling_llama.py: `attention_bias` on all four projections, `mlp_bias` on the three MLP ones.
   llama: { layout: llamaLayout, tieDefault: false },
@@ -328,7 +331,25 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
     },
   },
   falcon_h1: { layout: llamaLayout, tieDefault: false, ssm: "falcon_h1" },
-  granitemoehybrid: { layout: llamaLayout, tieDefault: true, ssm: "granitemoehybrid" },
+  // modeling_granitemoehybrid.py: Mamba-2 or attention mixers by `layer_types`; every layer's
+  // MLP is a shared_mlp of shared_intermediate_size (input_linear h → 2s, output_linear s → h)
+  // and, with num_local_experts, a routed block of intermediate_size experts beside it.
+  granitemoehybrid: {
+    layout: llamaLayout,
+    tieDefault: true,
+    ssm: "granitemoehybrid",
+    moe: (config, numLayers) => {
+      const experts = graniteExperts(config);
+      const intermediate = int(config, "intermediate_size");
+      if (experts === 0 || !intermediate) return undefined;
+      return {
+        spec: moeSpec({ experts, expertsPerToken: intOr(config, "num_experts_per_tok", 2), expertIntermediate: intermediate, sharedIntermediate: intOr(config, "shared_intermediate_size", 1024) }),
+        isMoeLayer: everyLayer(numLayers),
+      };
+    },
+    // Without experts, the shared_mlp is the whole MLP.
+    intermediate: (config) => (graniteExperts(config) === 0 ? intOr(config, "shared_intermediate_size", 1024) : undefined),
+  },
   // modeling_qwen3_next.py: gated attention (q_proj emits query and gate) with q/k norms.
   qwen3_next: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true, gatedAttention: true }), tieDefault: false, ssm: "qwen3_next", moe: qwenMoe(true), mtp: { layers: 1, kind: "qwen3_next" } },
   // modeling_lfm2.py: short-convolution layers (Lfm2ShortConv) and GQA attention layers

@@ -38,6 +38,7 @@ const PUBLISHED: Published[] = [
   { id: "D14", model: "LiquidAI/LFM2-1.2B", config: fixture("LiquidAI--LFM2-1.2B"), total: 1_170_340_608, field: ["D14", "LiquidAI/LFM2-1.2B"] },
   { id: "D15", model: "Qwen/Qwen3-235B-A22B", config: fixture("Qwen--Qwen3-235B-A22B"), total: 235_093_634_560, field: ["D15", "Qwen/Qwen3-235B-A22B"] },
   { id: "D16", model: "mistralai/Mixtral-8x22B-v0.1", config: fixture("mistralai--Mixtral-8x22B-v0.1"), total: 140_620_634_112, field: ["D16", "parameter total"] },
+  { id: "D12", model: "ibm-granite/granite-4.0-h-small", config: fixture("ibm-granite--granite-4.0-h-small"), total: 32_207_337_984, field: ["D12", "granite-4.0-h-small"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
 ];
 
