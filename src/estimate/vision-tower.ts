@@ -1,4 +1,4 @@
-import type { QwenVisionTower, SiglipVisionTower, VisionTowerSpec } from "../model/spec.js";
+import type { Llama4VisionTower, QwenVisionTower, SiglipVisionTower, VisionTowerSpec } from "../model/spec.js";
 
 /** A vision tower's parameters counted from its config, module by module (VisionTowerSpec says which). */
 export interface VisionTowerCount {
@@ -10,7 +10,7 @@ export interface VisionTowerCount {
 }
 
 export function visionTowerParameters(tower: VisionTowerSpec): VisionTowerCount {
-  return tower.kind === "siglip" ? siglip(tower) : qwenVision(tower);
+  return tower.kind === "siglip" ? siglip(tower) : tower.kind === "llama4" ? llama4Vision(tower) : qwenVision(tower);
 }
 
 const linear = (inputs: number, outputs: number) => inputs * outputs + outputs;
@@ -35,5 +35,17 @@ function siglip(tower: SiglipVisionTower): VisionTowerCount {
   const perBlock = 2 * 2 * h + 4 * linear(h, h) + linear(h, i) + linear(i, h);
   // post_layernorm; Gemma 3's projector: mm_soft_emb_norm (RMSNorm) and mm_input_projection_weight.
   const merger = 2 * h + h + h * tower.outHidden;
+  return { parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
+}
+
+function llama4Vision(tower: Llama4VisionTower): VisionTowerCount {
+  const { hidden: h, intermediate: i, depth } = tower;
+  const positions = (tower.imageSize / tower.patch) ** 2 + 1;
+  // patch_embedding.linear (no bias), class_embedding, positional_embedding_vlm.
+  const patchEmbedding = tower.inChannels * tower.patch * tower.patch * h + h + positions * h;
+  // q/k/v/o_proj and fc1/fc2 with biases, input and post-attention LayerNorms (weight and bias).
+  const perBlock = 4 * linear(h, h) + linear(h, i) + linear(i, h) + 2 * 2 * h;
+  // layernorm_pre and layernorm_post, the adapter's fc1 and fc2 (no bias), the projector's linear_1.
+  const merger = 2 * 2 * h + i * tower.projectorInput + tower.projectorOutput * tower.projectorOutput + tower.visionOutput * tower.outHidden + (tower.projectorBias ? tower.outHidden : 0);
   return { parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
 }

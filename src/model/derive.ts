@@ -177,6 +177,27 @@ function readVisionTower(config: RawConfig): VisionTowerSpec | undefined {
     if (!depth || !hidden || !intermediate || !imageSize || !patch || !outHidden) return undefined;
     return { kind: "siglip", depth, hidden, intermediate, imageSize, patch, outHidden, inChannels: field("num_channels") ?? 3 };
   }
+  if (readString(config, "model_type") === "llama4") {
+    const [depth, hidden, intermediate, imageSize, patch] = [field("num_hidden_layers"), field("hidden_size"), field("intermediate_size"), field("image_size"), field("patch_size")];
+    const outHidden = readPositiveInt(readObject(config, "text_config") ?? {}, ["hidden_size"])?.value;
+    if (!depth || !hidden || !intermediate || !imageSize || !patch || !outHidden) return undefined;
+    // Llama4VisionConfig's defaults for the projector widths.
+    const projectorInput = field("projector_input_dim") ?? 4096;
+    return {
+      kind: "llama4",
+      depth,
+      hidden,
+      intermediate,
+      imageSize,
+      patch,
+      outHidden,
+      inChannels: field("num_channels") ?? 3,
+      projectorInput,
+      projectorOutput: field("projector_output_dim") ?? 4096,
+      visionOutput: field("vision_output_dim") ?? 7680,
+      projectorBias: readBoolean(vision, "multi_modal_projector_bias") ?? false,
+    };
+  }
   if (readString(config, "model_type") !== "qwen2_5_vl") return undefined;
   const [depth, hidden, intermediate, outHidden] = [field("depth"), field("hidden_size"), field("intermediate_size"), field("out_hidden_size")];
   if (!depth || !hidden || !intermediate || !outHidden) return undefined;

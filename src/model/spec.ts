@@ -145,7 +145,29 @@ export interface ModelSpec {
  *   table, `depth` layers of two LayerNorms, biased q/k/v/out projections and a biased fc1/fc2 MLP,
  *   a post LayerNorm, then the projector's RMSNorm and its matrix into the text width.
  */
-export type VisionTowerSpec = QwenVisionTower | SiglipVisionTower;
+export type VisionTowerSpec = QwenVisionTower | SiglipVisionTower | Llama4VisionTower;
+
+/**
+ * Llama 4's vision model (modeling_llama4.py Llama4VisionModel) and its projector: an unfolded
+ * linear patch embedding without bias, a class embedding and (image/patch)² + 1 learned positions,
+ * LayerNorms before and after `depth` layers of biased q/k/v/o and fc1/fc2 with two LayerNorms, the
+ * pixel-shuffle adapter's fc1 (intermediate → projector_input_dim) and fc2 (projector_output_dim²),
+ * both without bias, then multi_modal_projector.linear_1 into the text width.
+ */
+export interface Llama4VisionTower {
+  kind: "llama4";
+  depth: number;
+  hidden: number;
+  intermediate: number;
+  inChannels: number;
+  patch: number;
+  imageSize: number;
+  projectorInput: number;
+  projectorOutput: number;
+  visionOutput: number;
+  projectorBias: boolean;
+  outHidden: number;
+}
 
 export interface SiglipVisionTower {
   kind: "siglip";

@@ -57,11 +57,20 @@ function parameterLines(plan: Plan): string[] {
     lines.push(`active per token = ${n(c.total)} − ${c.moeLayers} × (${model.experts.routed} − ${model.experts.perToken}) experts × ${n(c.expertPerLayer)} = ${n(c.active)}`);
   }
   if (c.multiTokenPrediction) {
-    lines.push(`multi-token prediction (${model.family} rules: a full-attention MoE layer, fc ${n(2 * model.hiddenSize)} → ${n(model.hiddenSize)}, three norms) = ${n(c.multiTokenPrediction)}: in the checkpoint, loaded only for speculative decoding, not active`);
+    const mtpModules =
+      model.family === "qwen3_next"
+        ? `a full-attention MoE layer, fc ${n(2 * model.hiddenSize)} → ${n(model.hiddenSize)}, three norms`
+        : `a decoder layer, eh_proj ${n(2 * model.hiddenSize)} → ${n(model.hiddenSize)}, enorm, hnorm and shared_head.norm, and its own embed_tokens and shared_head.head (2 × ${n(model.vocabSize)} × ${n(model.hiddenSize)})`;
+    lines.push(`multi-token prediction (${model.family} rules: ${mtpModules}) = ${n(c.multiTokenPrediction)}: in the checkpoint, loaded only for speculative decoding, not active`);
   }
   const vision = weights.visionTowerFromConfig;
   if (vision) {
-    const modules = model.modelType === "gemma3" ? ["SigLIP modules", "projector"] : ["Qwen2.5-VL modules", "patch merger"];
+    const modules =
+      model.modelType === "gemma3"
+        ? ["SigLIP modules", "projector"]
+        : model.modelType === "llama4"
+          ? ["Llama 4 vision modules", "LayerNorms, pixel-shuffle adapter and projector"]
+          : ["Qwen2.5-VL modules", "patch merger"];
     lines.push(`vision tower (vision_config, ${modules[0]}) = patch embedding ${n(vision.patchEmbedding)} + ${vision.blocks} blocks × ${n(vision.perBlock)} + ${modules[1]} ${n(vision.merger)} = ${n(vision.parameters)}`);
     const inHeaders = weights.source === "safetensors" ? weights.components.find((component) => component.name === "vision tower")?.parameters : undefined;
     if (inHeaders !== undefined) lines.push(inHeaders === vision.parameters ? "          matches the vision tower in the safetensors headers" : `          the headers' vision tower holds ${n(inHeaders)} parameters against vision_config`);
