@@ -11,6 +11,7 @@ import { parseModelRef } from "./model-id.js";
 import { checkAttentionAgainstHeaders } from "./model/check-against-headers.js";
 import { isGgufFirst } from "./repo-kind.js";
 import { deriveModelSpec } from "./model/derive.js";
+import { encoderForwardActivations, type EncoderActivations } from "./estimate/encoder-activations.js";
 import { COMPUTE_DTYPE_BYTES, KV_FORMATS, SAFETENSORS_COMPUTE_DTYPES, type ComputeDtype, type KvDtypeChoice, type KvFormatName } from "./model/dtypes.js";
 import type { CacheKind, MlaShape, ModelSpec } from "./model/spec.js";
 import { formatInt } from "./report/units.js";
@@ -112,6 +113,8 @@ export interface Plan {
   kvCache: KvCacheEstimate & { dtype: KvFormatName };
   /** Weights plus KV cache; activations and runtime overhead are not included. */
   total: { bytes: number };
+  /** Encoders only: the estimated peak activations of one forward pass over `batch` × `context` tokens (not in `total`). */
+  encoderActivations: EncoderActivations | null;
   /** Present when serving was asked for: estimates per engine profile, GPU fit. */
   serving: ServingPlan | null;
   warnings: PlanWarning[];
@@ -339,10 +342,11 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     weights,
     kvCache,
     total: { bytes: weights.bytes + kvCache.bytes },
+    encoderActivations: spec.encoderOnly ? encoderForwardActivations(spec, batch, context, COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"]) : null,
     serving: servingPlan,
     warnings,
     notes: spec.encoderOnly
-      ? [...loaded.notes, `an encoder (${spec.modelType}) reads each input in one forward pass and keeps no KV cache: memory is the weights plus that pass's activations, which grow with batch × sequence length (not counted here)`]
+      ? [...loaded.notes, `an encoder (${spec.modelType}) reads each input in one forward pass and keeps no KV cache: memory is the weights plus that pass's activations, which grow with batch × sequence length (~activations, an estimate outside the total)`]
       : loaded.notes,
   };
 }

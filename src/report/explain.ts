@@ -7,7 +7,11 @@ import { formatInt as n } from "./units.js";
  * `KV = 2 × 28 layers × 4 KV heads × 128 head_dim × 2 B × 32,768 tokens × 1 = 1,879,048,192 B`.
  */
 export function explainLines(plan: Plan): string[] {
-  return [...weightLines(plan), ...parameterLines(plan), ...kvLines(plan), totalLine(plan)];
+  const activations = plan.encoderActivations;
+  const encoder = activations
+    ? [`~ activations (one forward pass, peak of one layer: its input with q, k, v and the context, or with fc1 and its GELU) = ${activations.formula} = ${n(activations.bytes)} B   [modeling_bert.py with SDPA attention; estimate, not in the total]`]
+    : [];
+  return [...weightLines(plan), ...parameterLines(plan), ...kvLines(plan), totalLine(plan), ...encoder];
 }
 
 function weightLines(plan: Plan): string[] {

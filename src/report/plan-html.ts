@@ -7,7 +7,7 @@ import { explainLines } from "./explain.js";
 import { explainGguf, ggufFileTable, ggufIntro, ggufNotes, ggufVerdict } from "./gguf.js";
 import { Html, html, htmlTable, prose, type HtmlColumn } from "./html.js";
 import { explainServing, fitsCell, servingTable, setupParts } from "./serving.js";
-import { breakdownLines, headerParts, planRows } from "./table.js";
+import { breakdownLines, headerParts, notIncluded, planRows } from "./table.js";
 import { explainTrain, trainFitParts, trainIntro, trainRows } from "./train.js";
 import type { PipelinePlan } from "../diffusers/pipeline-plan.js";
 import { explainPipeline, OFFLOAD_NOTE, pipelineFitLines, pipelineHeaderParts, pipelineTable } from "./pipeline.js";
@@ -43,7 +43,7 @@ export function renderPlanHtml(plan: Plan, { words }: HtmlWords): Html {
 <p class="facts">${context}</p>
 ${plan.serving ? verdict(plan.serving) : ""}
 ${needs}
-<p class="aside">Not included above: activations, CUDA context and framework overhead (the serving table estimates them, marked ~).</p>
+<p class="aside">${notIncluded(plan)}${plan.serving ? " The serving table estimates them, marked ~." : ""}</p>
 ${breakdown.length > 0 ? html`<pre class="breakdown">${breakdown.map((line) => line.replace(/^ {2}/, "")).join("\n")}</pre>` : ""}
 ${plan.serving ? servingSection(plan.serving) : ""}
 <figure class="chart">

@@ -28,7 +28,7 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Lay
     { header: "", align: "left", prose: true },
   ];
   out.push(...renderTable(columns, rows.map(([name, bytes, detail]) => [name, formatInt(bytes), formatGiB(bytes), formatGB(bytes), detail]), { ...layout, gap: "   " }));
-  out.push(...wrapText("Not included: activations, CUDA context and framework overhead (runtime estimates).", layout));
+  out.push(...wrapText(notIncluded(plan), layout));
   out.push(...breakdownLines(plan).flatMap((line) => wrapText(line, layout, 4)));
 
   if (plan.serving) out.push(...renderServing(plan.serving, layout));
@@ -41,12 +41,19 @@ export function renderPlanTable(plan: Plan, options: { explain?: boolean } & Lay
   return out.join("\n") + "\n";
 }
 
+/** What the table leaves out; an encoder's activations are estimated in their own row. */
+export function notIncluded(plan: Plan): string {
+  return plan.encoderActivations ? "Not included: CUDA context and framework overhead." : "Not included: activations, CUDA context and framework overhead (runtime estimates).";
+}
+
 /** The table's rows: what, exact bytes, how it was counted. */
 export function planRows(plan: Plan): [string, number, string][] {
+  const activations = plan.encoderActivations;
   return [
     ["weights", plan.weights.bytes, weightsDetail(plan)],
     ["KV cache", plan.kvCache.bytes, kvDetail(plan)],
     ["total", plan.total.bytes, "weights + KV cache"],
+    ...(activations ? [["~activations", activations.bytes, `estimate, not in the total: one forward pass, ${activations.formula}`] as [string, number, string]] : []),
   ];
 }
 

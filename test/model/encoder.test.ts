@@ -71,6 +71,10 @@ describe("an encoder (BERT, sentence-transformers)", () => {
     expect(planned.warnings.filter((warning) => warning.code === "guessed-field")).toEqual([]);
     expect(planned.notes.join("\n")).toMatch(/an encoder \(bert\) .* keeps no KV cache/);
     expect(planned.model.family).toBe("encoder");
+    // One forward pass of 32 × 256 tokens in F32: the MLP's peak h + 2·i = 384 + 2 × 1,536 = 3,456
+    // values per token (above attention's 5·h = 1,920): 8,192 × 3,456 × 4 B.
+    expect(planned.encoderActivations?.bytes).toBe(8192 * 3456 * 4);
+    expect(planned.total.bytes).toBe(4 * 22_713_216);
   });
 
   it("a serving plan is refused with the reason, not sized as a decoder's KV cache", async () => {
