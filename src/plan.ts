@@ -192,6 +192,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     code: "guessed-field",
     message: `${guess.field}: assumed ${guess.assumed}`,
   }));
+  const atStake = spec.guessed.reduce((sum, guess) => sum + (guess.parametersAtStake ?? 0), 0);
   if (checked.warning) warnings.push({ code: "config-contradicts-headers", message: checked.warning });
   if (spec.encoderOnly && serving) {
     throw new UnsupportedModelError(
@@ -232,6 +233,13 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     warnings.push({
       code: "derived-weights",
       message: `no safetensors headers known: weight bytes are derived from config.json (${spec.family} rules, ${weights.assumedDtype} per parameter), not read from the checkpoint`,
+    });
+  }
+  if (weights.source === "config" && atStake > 0) {
+    const share = ((100 * atStake) / weights.parameters).toFixed(atStake / weights.parameters < 0.001 ? 3 : 1);
+    warnings.push({
+      code: "guesses-at-stake",
+      message: `the generic guesses above move the config-only count by at most ${formatInt(atStake)} parameters (${share}% of ${formatInt(weights.parameters)}); the safetensors headers would settle it: plan once online`,
     });
   }
   if (spec.quantization && weights.source === "safetensors" && !KNOWN_QUANTIZATION.has(spec.quantization)) {

@@ -66,9 +66,10 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     // transformers' PretrainedConfig defaults tie_word_embeddings to true.
     tiedEmbeddings = true;
     // What the guess can move, so the reader knows how far off a config-only count may be.
-    guessed.push({ field: "tie_word_embeddings", assumed: `true (the transformers default); untied, lm_head would add ${vocabSize * hiddenSize} parameters` });
+    guessed.push({ field: "tie_word_embeddings", assumed: `true (the transformers default); untied, lm_head would add ${vocabSize * hiddenSize} parameters`, parametersAtStake: vocabSize * hiddenSize });
   }
 
+  if (!family) quantifyGuesses(guessed, { numLayers, hiddenSize, intermediateSize, heads: numAttentionHeads, kvHeads: numKeyValueHeads, headDim, moe });
   const attention = attentionFree ? [] : deriveAttention(config, numLayers, { kvHeads: numKeyValueHeads, headDim }, rules, mla, numAttentionHeads, guessed);
   const ssm: SsmLayer[] | undefined = rules?.ssm ? deriveSsmLayers(rules.ssm, config, numLayers, hiddenSize) : undefined;
   const layers: LayerSpec[] = Array.from({ length: numLayers }, (_, i) => {
@@ -332,6 +333,33 @@ function genericMoe(config: RawConfig, numLayers: number, guessed: GuessedField[
 function unmodelledFeatures(config: RawConfig): GuessedField[] {
   if (config["kv_lora_rank"] === undefined || config["kv_lora_rank"] === null) return [];
   return [{ field: "kv_lora_rank", assumed: "multi-head latent attention is not modelled for this model_type: the KV cache is sized as plain attention, an overestimate" }];
+}
+
+/**
+ * What each generic guess puts at stake, in parameters: the other reading of the field, counted
+ * with this model's shapes (attention biases on q, k, v and o; MLP biases; a two-matrix MLP;
+ * LayerNorms with biases; a shared expert as wide as the routed ones). The plan sums them into
+ * the most a config-only count of an unknown model can be off by.
+ */
+function quantifyGuesses(
+  guessed: GuessedField[],
+  shape: { numLayers: number; hiddenSize: number; intermediateSize: number; heads: number; kvHeads: number; headDim: number; moe: MoeRules | undefined },
+): void {
+  const { numLayers: layers, hiddenSize: h, intermediateSize: i, heads, kvHeads, headDim, moe } = shape;
+  const denseLayers = moe ? moe.isMoeLayer.filter((routed) => !routed).length : layers;
+  const stakes: Record<string, [number, string]> = {
+    attention_bias: [layers * (heads * headDim + 2 * kvHeads * headDim + h), "true would add"],
+    mlp_bias: [denseLayers * (2 * i + h), "true would add"],
+    "MLP layout": [denseLayers * h * i, "a plain two-matrix MLP would have"],
+    norms: [(2 * layers + 1) * h, "LayerNorm (weight and bias) would add"],
+  };
+  if (moe) stakes[guessed.find((guess) => guess.assumed.includes("routed experts on every layer"))?.field ?? ""] = [layers * 3 * h * moe.spec.expertIntermediate, "a shared expert as wide as one routed expert would add"];
+  for (const guess of guessed) {
+    const stake = stakes[guess.field];
+    if (!stake) continue;
+    guess.parametersAtStake = stake[0];
+    guess.assumed += `; ${stake[1]} ${stake[0]} parameters${stake[1].endsWith("have") ? " fewer" : ""}`;
+  }
 }
 
 function genericLayout(config: RawConfig, guessed: GuessedField[]): LayerLayout {

@@ -87,6 +87,8 @@ export interface LayerLayout {
 export interface GuessedField {
   field: string;
   assumed: string;
+  /** How many parameters the other reading of this field would add or remove, when it is known. */
+  parametersAtStake?: number;
 }
 
 /** The typed model shape every estimator works from; derived from config.json in derive.ts. */

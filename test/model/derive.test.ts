@@ -1,3 +1,4 @@
+import { planLoadedModel } from "../../src/plan.js";
 import { describe, expect, it } from "vitest";
 import { isVramplanError } from "../../src/errors.js";
 import { configParameters } from "../../src/estimate/config-parameters.js";
@@ -107,6 +108,18 @@ describe("unknown architectures", () => {
     // An untied lm_head: vocab 50,000 × hidden 2,048.
     expect(assumed["tie_word_embeddings"]).toBe("true (the transformers default); untied, lm_head would add 102400000 parameters");
     expect(assumed["num_key_value_heads"]).toBe("16 (one per attention head, as in MHA); with fewer KV heads the KV cache shrinks in proportion, to 1/16 of this with one");
+    // Worked by hand with 24 layers, h 2,048, i 5,632, 16 heads of 128: q/k/v/o biases 24 × 8,192;
+    // MLP biases 24 × (2 × 5,632 + 2,048); a plain MLP drops 24 × 2,048 × 5,632; LayerNorm biases 49 × 2,048.
+    expect(assumed["attention_bias"]).toBe("false (no projection biases); true would add 196608 parameters");
+    expect(assumed["mlp_bias"]).toBe("false; true would add 319488 parameters");
+    expect(assumed["MLP layout"]).toBe("gated (gate, up and down projections); a plain two-matrix MLP would have 276824064 parameters fewer");
+    expect(assumed["norms"]).toBe("2 RMSNorm per layer and a final one; LayerNorm (weight and bias) would add 100352 parameters");
+  });
+
+  it("sum what the guesses put at stake into one bound on a config-only count", () => {
+    const planned = planLoadedModel({ id: "acme/brand-new", revision: "main", commit: undefined, configSource: "builtin", config: unknown, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 1024 });
+    // 196,608 + 319,488 + 276,824,064 + 100,352 + 102,400,000 (an untied head) = 379,840,512.
+    expect(planned.warnings.find((warning) => warning.code === "guesses-at-stake")?.message).toMatch(/^the generic guesses above move the config-only count by at most 379,840,512 parameters/);
   });
 
   it("a missing essential field is an error naming it", () => {
