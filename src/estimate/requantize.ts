@@ -14,6 +14,10 @@ export interface RequantizedWeights {
   byType: Partial<Record<GgmlType | "16-bit", number>>;
   /** Bytes of each input tensor in the scheme, in input order (0 for what engines do not load). */
   tensorBytes: number[];
+  /** fp8 schemes: the fp32 scales stored beside the weights (weight_scale_inv), in values. */
+  scaleElements: number;
+  /** The same, for the last decoder layer alone: what one more such layer (an MTP layer) stores. */
+  lastLayerScaleElements: number;
 }
 
 /**
@@ -25,7 +29,8 @@ export interface RequantizedWeights {
  * (llama.cpp ships them in a separate mmproj file).
  */
 export function requantize(tensors: readonly WeightTensor[], scheme: WeightScheme, context: { numLayers: number; moe: boolean }): RequantizedWeights {
-  const result: RequantizedWeights = { scheme, bytes: 0, quantizedBytes: 0, keptBytes: 0, quantizedParameters: 0, parameters: 0, byType: {}, tensorBytes: [] };
+  const result: RequantizedWeights = { scheme, bytes: 0, quantizedBytes: 0, keptBytes: 0, quantizedParameters: 0, parameters: 0, byType: {}, tensorBytes: [], scaleElements: 0, lastLayerScaleElements: 0 };
+  const lastLayer = context.numLayers - 1;
   const hasOutput = tensors.some((tensor) => tensor.kind === "lm_head");
   const counters = { attn_v: 0, ffn_down: 0 };
   for (const tensor of tensors) {
@@ -85,8 +90,16 @@ export function requantize(tensors: readonly WeightTensor[], scheme: WeightSchem
         : scheme.kind === "nf4"
           ? tensor.kind === "linear" || tensor.kind === "expert" || tensor.kind === "router"
           : tensor.kind === "linear" || tensor.kind === "expert";
-    if (converts) quantized(quantizedMatrixBytes(scheme, matrix));
-    else keep(2);
+    if (converts) {
+      const bytes = quantizedMatrixBytes(scheme, matrix);
+      quantized(bytes);
+      if (scheme.kind === "fp8") {
+        // One byte per weight; the rest is fp32 scales.
+        const scales = (bytes - tensor.elements) / 4;
+        result.scaleElements += scales;
+        if (tensor.layer === lastLayer) result.lastLayerScaleElements += scales;
+      }
+    } else keep(2);
   }
 }
 

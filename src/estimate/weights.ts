@@ -52,6 +52,12 @@ export interface WeightsEstimate {
   difference: number | null;
   /** For config-derived bytes: the dtype, or the quantization_config scheme, the bytes assume. */
   assumedDtype?: string;
+  /**
+   * Values the safetensors files hold, quantization scales and buffers included: what the Hub's
+   * safetensors parameter total counts (an fp8 checkpoint's weight_scale_inv among them). Null
+   * where config.json alone cannot say (packed int4 and nf4 layouts).
+   */
+  storedElements: number | null;
 }
 
 /** "fp8-block 128×128", "int4 group 128", "nf4": how config-derived quantized bytes were stored. */
@@ -82,6 +88,9 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
     // parameter, which is the dtype's width when nothing is quantized.
     const mtp = fromConfig.multiTokenPrediction ?? 0;
     const languageModelBytes = stored.bytes - visionBytes;
+    // An MTP layer is quantized as the decoder layers are: it stores their last layer's scales.
+    const mtpScales = mtp > 0 ? spec.multiTokenPredictionLayers * stored.lastLayerScaleElements : 0;
+    const storedElements = scheme.kind === "float" || scheme.kind === "fp8" ? fromConfig.total + vision + mtp + stored.scaleElements + mtpScales : null;
     const mtpBytes = spec.quantization ? Math.round((mtp * languageModelBytes) / fromConfig.total) : mtp * COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"];
     return {
       bytes: stored.bytes + mtpBytes,
@@ -103,6 +112,7 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
       visionTowerFromConfig: visionCount,
       difference: null,
       assumedDtype: scheme.kind === "float" ? (spec.dtype ?? "bf16") : describeStoredScheme(scheme),
+      storedElements,
     };
   }
 
@@ -117,9 +127,11 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
   let bytes = 0;
   let parameters = 0;
   let tensorCount = 0;
+  let storedElements = 0;
   for (const file of manifest.files) {
     for (const tensor of file.tensors) {
       const elements = tensor.shape.reduce((product, dim) => product * dim, 1);
+      storedElements += elements;
       bytes += tensor.bytes;
       tensorCount += 1;
       const share = shares.get(tensor.dtype) ?? { dtype: tensor.dtype, tensors: 0, elements: 0, bytes: 0 };
@@ -175,5 +187,6 @@ export function estimateWeights(spec: ModelSpec, manifest: TensorManifest | unde
     fromConfig,
     visionTowerFromConfig: spec.visionTower ? visionTowerParameters(spec.visionTower) : null,
     difference: fromConfig ? languageModel - fromConfig.total : null,
+    storedElements,
   };
 }

@@ -110,6 +110,10 @@ export function breakdownLines(plan: Plan): string[] {
     const share = ((100 * weights.routedExperts.bytes) / weights.bytes).toFixed(1);
     lines.push(`  routed experts: ${formatBytes(weights.routedExperts.bytes)}, ${share}% of the weights (what expert offloading or expert parallelism moves)`);
   }
+  if (weights.storedElements !== null && weights.storedElements !== weights.parameters) {
+    // The Hub's "safetensors" parameter count is this figure: people compare against it.
+    lines.push(`  stored values, scales and buffers included (what the Hub's safetensors count shows): ${formatInt(weights.storedElements)}`);
+  }
   const c = weights.fromConfig;
   if (weights.difference !== null && weights.difference !== 0 && c) {
     const languageModel = weights.components.find((component) => component.name === "language model")?.parameters ?? 0;

@@ -17,10 +17,23 @@ interface Published {
   total: number;
   /** The observations.json field the total was copied from. */
   field: [string, string];
+  /**
+   * What the figure counts: parameters, or the values the safetensors files store (an fp8
+   * checkpoint's weight_scale_inv included), which the Hub's safetensors total shows.
+   */
+  counts?: "stored values";
 }
 
 const builtin = (id: string) => async () => (await loadBuiltinModel(id))?.config as Record<string, unknown>;
 const fixture = (dir: string) => async () => JSON.parse(readFileSync(new URL(`../fixtures/realworld/${dir}/config.json`, import.meta.url), "utf8")) as Record<string, unknown>;
+/**
+ * Qwen's -FP8 releases: the same model with "fine-grained fp8 quantization with block size of 128"
+ * (their model cards), the block-fp8 quantization_config DeepSeek-V3's built-in config carries.
+ */
+const blockFp8 = (config: () => Promise<Record<string, unknown>>) => async () => ({
+  ...(await config()),
+  quantization_config: { activation_scheme: "dynamic", fmt: "e4m3", quant_method: "fp8", weight_block_size: [128, 128] },
+});
 
 const PUBLISHED: Published[] = [
   { id: "D01", model: "openai/gpt-oss-20b", config: builtin("openai/gpt-oss-20b"), total: 20_914_757_184, field: ["D01", "parameter total (scales excluded)"] },
@@ -39,6 +52,9 @@ const PUBLISHED: Published[] = [
   { id: "D15", model: "Qwen/Qwen3-235B-A22B", config: fixture("Qwen--Qwen3-235B-A22B"), total: 235_093_634_560, field: ["D15", "Qwen/Qwen3-235B-A22B"] },
   { id: "D16", model: "mistralai/Mixtral-8x22B-v0.1", config: fixture("mistralai--Mixtral-8x22B-v0.1"), total: 140_620_634_112, field: ["D16", "parameter total"] },
   { id: "D12", model: "ibm-granite/granite-4.0-h-small", config: fixture("ibm-granite--granite-4.0-h-small"), total: 32_207_337_984, field: ["D12", "granite-4.0-h-small"] },
+  { id: "D07", model: "deepseek-ai/DeepSeek-V3", config: builtin("deepseek-ai/DeepSeek-V3"), total: 684_531_386_000, field: ["D07", "DeepSeek-V3 (both files)"], counts: "stored values" },
+  { id: "D15", model: "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8", config: blockFp8(builtin("Qwen/Qwen3-30B-A3B")), total: 30_533_947_392, field: ["D15", "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8"], counts: "stored values" },
+  { id: "D15", model: "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8", config: blockFp8(fixture("Qwen--Qwen3-235B-A22B")), total: 235_107_904_512, field: ["D15", "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"], counts: "stored values" },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
 ];
 
@@ -48,8 +64,10 @@ describe("published totals from config.json alone (kind D)", () => {
     for (const entry of PUBLISHED) {
       const config = await entry.config();
       const planned = planLoadedModel({ id: entry.model, revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
-      rows.push(`| ${entry.id} | ${entry.model} | ${entry.total.toLocaleString("en-US")} | ${planned.weights.parameters.toLocaleString("en-US")} | ${planned.weights.parameters - entry.total} |`);
-      expect(planned.weights.parameters, entry.model).toBe(entry.total);
+      const counted = entry.counts === "stored values" ? planned.weights.storedElements : planned.weights.parameters;
+      const label = entry.counts === "stored values" ? `${entry.model} (stored values, scales included)` : entry.model;
+      rows.push(`| ${entry.id} | ${label} | ${entry.total.toLocaleString("en-US")} | ${(counted ?? 0).toLocaleString("en-US")} | ${(counted ?? 0) - entry.total} |`);
+      expect(counted, entry.model).toBe(entry.total);
     }
     console.info(rows.join("\n"));
   });
