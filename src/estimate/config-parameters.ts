@@ -141,5 +141,9 @@ function mlaAttention(spec: ModelSpec): number {
   const q = mla.qLoraRank === null ? h * a * qHead : h * mla.qLoraRank + mla.qLoraRank + mla.qLoraRank * a * qHead;
   const kv = h * (mla.kvLoraRank + mla.qkRopeHeadDim) + mla.kvLoraRank + mla.kvLoraRank * a * (mla.qkNopeHeadDim + mla.vHeadDim);
   const o = a * mla.vHeadDim * h;
-  return q + kv + o;
+  // DeepSeek-V3.2's indexer (vLLM deepseek_v2.py Indexer): wq_b from the q latent, wk, a k_norm
+  // LayerNorm (weight and bias) and weights_proj scoring its heads.
+  const indexer = mla.indexer;
+  const lightning = indexer ? (mla.qLoraRank ?? h) * indexer.heads * indexer.headDim + h * indexer.headDim + 2 * indexer.headDim + h * indexer.heads : 0;
+  return q + kv + o + lightning;
 }

@@ -113,8 +113,9 @@ function groupFor(cache: LayerCache, options: KvCacheOptions, stateBytesPerEleme
       };
     }
     case "mla": {
-      // One latent vector per token, no ×2 for K and V (vLLM MLAAttentionSpec).
-      const perToken = row(cache.latentDim);
+      // One latent vector per token, no ×2 for K and V (vLLM MLAAttentionSpec), and the
+      // sparse-attention indexer's key where the model has one.
+      const perToken = row(cache.latentDim) + cache.indexerKeyBytes;
       return {
         ...base,
         kind: "mla",

@@ -303,7 +303,10 @@ function readMla(config: RawConfig, heads: number): MlaShape {
     qkNopeHeadDim: need("qk_nope_head_dim"),
     qkRopeHeadDim: need("qk_rope_head_dim"),
     vHeadDim: need("v_head_dim"),
+    indexer: null,
   };
+  const indexHeads = readPositiveInt(config, ["index_n_heads"])?.value;
+  if (indexHeads !== undefined) shape.indexer = { heads: indexHeads, headDim: need("index_head_dim"), topk: need("index_topk") };
   if (heads <= 0) throw new UnsupportedModelError("config.json has no num_attention_heads", "num_attention_heads");
   return shape;
 }
@@ -396,6 +399,7 @@ function deriveAttention(
       kind: "mla",
       latentDim: mla.kvLoraRank + mla.qkRopeHeadDim,
       expandedDim: heads * (mla.qkNopeHeadDim + mla.qkRopeHeadDim + mla.vHeadDim),
+      indexerKeyBytes: mla.indexer ? mla.indexer.headDim + Math.ceil(mla.indexer.headDim / 128) * 4 : 0,
     };
     return Array.from({ length: numLayers }, () => latent);
   }

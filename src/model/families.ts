@@ -381,6 +381,8 @@ export const FAMILY_ALIASES: Readonly<Record<string, string>> = {
   RefinedWeb: "falcon",
   RefinedWebModel: "falcon",
   kimi_k2: "deepseek_v3",
+  // DeepSeek-V3.2: V3's layers with a sparse-attention indexer beside MLA (read in derive.ts).
+  deepseek_v32: "deepseek_v3",
   qwen2_vl: "qwen2",
   qwen2_5_vl: "qwen2",
   qwen2_5_vl_text: "qwen2",

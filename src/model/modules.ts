@@ -65,6 +65,12 @@ export function linearModules(spec: ModelSpec): LinearModule[] {
       add(i, "kv_a_proj_with_mqa", h, mla.kvLoraRank + mla.qkRopeHeadDim, "attention", false);
       add(i, "kv_b_proj", mla.kvLoraRank, a * (mla.qkNopeHeadDim + mla.vHeadDim), "attention", false);
       add(i, "o_proj", a * mla.vHeadDim, h, "attention", false);
+      if (mla.indexer) {
+        add(i, "indexer.wq_b", mla.qLoraRank ?? h, mla.indexer.heads * mla.indexer.headDim, "attention", false);
+        add(i, "indexer.wk", h, mla.indexer.headDim, "attention", false);
+        // Scores the indexer's heads like a router: the checkpoint keeps it in 16 bits, unquantized.
+        add(i, "indexer.weights_proj", h, mla.indexer.heads, "router", false);
+      }
     } else if (attends) {
       const q = spec.numAttentionHeads * spec.headDim * (layout.gatedAttention ? 2 : 1);
       const kv = spec.numKeyValueHeads * spec.headDim;

@@ -14,6 +14,12 @@ export type LayerCache =
       latentDim: number;
       /** What per-head K and V would have held: heads × (qk_nope + qk_rope + v_head_dim). */
       expandedDim: number;
+      /**
+       * DeepSeek-V3.2's sparse-attention indexer keeps its own key per token: index_head_dim fp8
+       * values and an fp32 scale per 128 of them, whatever the KV cache type (vLLM's
+       * DeepseekV32IndexerCache). 0 without an indexer.
+       */
+      indexerKeyBytes: number;
     }
   | {
       kind: "state";
@@ -57,6 +63,8 @@ export interface MlaShape {
   qkNopeHeadDim: number;
   qkRopeHeadDim: number;
   vHeadDim: number;
+  /** DeepSeek-V3.2's lightning indexer (index_n_heads, index_head_dim, index_topk); null without one. */
+  indexer: { heads: number; headDim: number; topk: number } | null;
 }
 
 /** The rules that turn the shape into a parameter count, per family. */

@@ -53,6 +53,7 @@ const PUBLISHED: Published[] = [
   { id: "D16", model: "mistralai/Mixtral-8x22B-v0.1", config: fixture("mistralai--Mixtral-8x22B-v0.1"), total: 140_620_634_112, field: ["D16", "parameter total"] },
   { id: "D12", model: "ibm-granite/granite-4.0-h-small", config: fixture("ibm-granite--granite-4.0-h-small"), total: 32_207_337_984, field: ["D12", "granite-4.0-h-small"] },
   { id: "D07", model: "deepseek-ai/DeepSeek-V3", config: builtin("deepseek-ai/DeepSeek-V3"), total: 684_531_386_000, field: ["D07", "DeepSeek-V3 (both files)"], counts: "stored values" },
+  { id: "D07", model: "deepseek-ai/DeepSeek-V3.2-Exp", config: fixture("deepseek-ai--DeepSeek-V3.2-Exp"), total: 685_396_921_376, field: ["D07", "DeepSeek-V3.2-Exp / Speciale (file 69468411049)"], counts: "stored values" },
   { id: "D15", model: "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8", config: blockFp8(builtin("Qwen/Qwen3-30B-A3B")), total: 30_533_947_392, field: ["D15", "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8"], counts: "stored values" },
   { id: "D15", model: "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8", config: blockFp8(fixture("Qwen--Qwen3-235B-A22B")), total: 235_107_904_512, field: ["D15", "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"], counts: "stored values" },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
@@ -79,6 +80,14 @@ describe("published totals from config.json alone (kind D)", () => {
     // Short conv: vLLM's short_conv_state_shape is (conv_L_cache − 1, conv_dim) = 2 × 2,048 values
     // per layer and sequence, in bf16: 10 × 2 × 2,048 × 2 B = 81,920.
     expect([planned.kvCache.attentionBytes, planned.kvCache.stateBytes]).toEqual([50_331_648, 81_920]);
+  });
+
+  it("DeepSeek-V3.2's cache: MLA's latent vector and the indexer's fp8 key beside it, as vLLM allocates them", async () => {
+    const config = await fixture("deepseek-ai--DeepSeek-V3.2-Exp")();
+    const planned = planLoadedModel({ id: "deepseek-ai/DeepSeek-V3.2-Exp", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    // Per token and layer: (512 + 64) bf16 values = 1,152 B, and DeepseekV32IndexerCache's
+    // head_dim + head_dim / 128 × 4 = 132 uint8; 61 layers × 1,284 B × 4,096 tokens.
+    expect(planned.kvCache.bytes).toBe(61 * 1284 * 4096);
   });
 
   it("the copies above are the observations file's figures", () => {
