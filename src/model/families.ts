@@ -336,7 +336,8 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   // and, with num_local_experts, a routed block of intermediate_size experts beside it.
   granitemoehybrid: {
     layout: llamaLayout,
-    tieDefault: true,
+    // GraniteMoeHybridConfig's default; Granite 4.0's own configs set tie_word_embeddings true.
+    tieDefault: false,
     ssm: "granitemoehybrid",
     moe: (config, numLayers) => {
       const experts = graniteExperts(config);

@@ -56,6 +56,9 @@ const PUBLISHED: Published[] = [
   { id: "D07", model: "deepseek-ai/DeepSeek-V3.2-Exp", config: fixture("deepseek-ai--DeepSeek-V3.2-Exp"), total: 685_396_921_376, field: ["D07", "DeepSeek-V3.2-Exp / Speciale (file 69468411049)"], counts: "stored values" },
   { id: "D15", model: "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8", config: blockFp8(builtin("Qwen/Qwen3-30B-A3B")), total: 30_533_947_392, field: ["D15", "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8"], counts: "stored values" },
   { id: "D15", model: "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8", config: blockFp8(fixture("Qwen--Qwen3-235B-A22B")), total: 235_107_904_512, field: ["D15", "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"], counts: "stored values" },
+  { id: "D12", model: "ibm-granite/granite-4.0-micro", config: fixture("ibm-granite--granite-4.0-micro"), total: 3_402_836_480, field: ["D12", "granite-4.0-micro"] },
+  { id: "D12", model: "ibm-granite/granite-4.0-1b", config: fixture("ibm-granite--granite-4.0-1b"), total: 1_631_750_144, field: ["D12", "granite-4.0-1b"] },
+  { id: "D12", model: "ibm-granite/granite-4.0-350m", config: fixture("ibm-granite--granite-4.0-350m"), total: 352_379_904, field: ["D12", "granite-4.0-350m"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
 ];
 
