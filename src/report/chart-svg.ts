@@ -43,7 +43,7 @@ export function chartSeries(plan: Plan): ChartSeries[] {
   });
 }
 
-const escape = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const escape = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 const tokens = (context: number) => (context >= 1024 && context % 1024 === 0 ? `${formatInt(context / 1024)}k` : formatInt(context));
 
 /** An SVG a person reads without the numbers: memory (GiB) against context (log scale) with the GPU's capacity. */

@@ -161,7 +161,8 @@ export function createPlannerServer(options: PlannerServerOptions): Server {
       gpus: catalog.flatMap((gpu) => gpu.memory.map((memoryGiB) => ({ name: gpu.name, vendor: gpu.vendor, memoryGiB }))),
       plan: async (model, query) => {
         const planOptions = await queryPlanOptions(options.parseCommand, model, query, new Set());
-        return turn(() => planRepo(model, { ...planOptions, hub: options.hub }));
+        // The page always answers "does it fit": with no GPU chosen, which common GPUs fit.
+        return turn(() => planRepo(model, { ...planOptions, servingByDefault: true, hub: options.hub }));
       },
       train: async (model, query) => {
         const { planTrain } = await import("../train.js");

@@ -79,8 +79,6 @@ export async function planPage(params: URLSearchParams, context: PageContext): P
   let error: FieldError | null = null;
   if (model) {
     const { model: _model, ...options } = query;
-    // The page always answers "does it fit": with no GPU chosen, which common GPUs fit under the engine.
-    if (options["gpu"] === undefined && options["gpu-memory"] === undefined && options["engine"] === undefined) options["engine"] = "vllm";
     try {
       const answer = await context.plan(model, options);
       const words = { words: inQueryWords };

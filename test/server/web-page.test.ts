@@ -49,6 +49,16 @@ describe("the web page, server-rendered", () => {
     expect((await page("/page.js")).headers.get("content-type")).toBe("text/javascript; charset=utf-8");
   });
 
+  it("with no GPU chosen a checkpoint lists which common GPUs fit, and a GGUF repo still shows its files", async () => {
+    const checkpoint = await page("/?model=Qwen/Qwen2.5-7B&context=8k");
+    expect(checkpoint.status).toBe(200);
+    expect(checkpoint.html).toMatch(/<caption>Which GPUs fit bf16 \(as stored\) at 1 × 8,192 tokens/);
+    // vLLM does not serve GGUF files: the page must not ask it to.
+    const gguf = await page("/?model=bartowski/Meta-Llama-3.1-8B-Instruct-GGUF&context=8k");
+    expect(gguf.status).toBe(200);
+    expect(gguf.html).toContain("<caption>GGUF files in this repo</caption>");
+  });
+
   it("every GPU the picker offers is the GPU the planner finds by its value", async () => {
     const { html } = await page("/");
     const options = [...html.matchAll(/<option value="([^"]+)"[^>]*>([^<]+) (\d+) GB<\/option>/g)];
