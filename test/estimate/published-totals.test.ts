@@ -52,6 +52,8 @@ const PUBLISHED: Published[] = [
   { id: "D15", model: "Qwen/Qwen3-235B-A22B", config: fixture("Qwen--Qwen3-235B-A22B"), total: 235_093_634_560, field: ["D15", "Qwen/Qwen3-235B-A22B"] },
   { id: "D16", model: "mistralai/Mixtral-8x22B-v0.1", config: fixture("mistralai--Mixtral-8x22B-v0.1"), total: 140_620_634_112, field: ["D16", "parameter total"] },
   { id: "D12", model: "ibm-granite/granite-4.0-h-small", config: fixture("ibm-granite--granite-4.0-h-small"), total: 32_207_337_984, field: ["D12", "granite-4.0-h-small"] },
+  { id: "D15", model: "Qwen/Qwen3-Coder-480B-A35B-Instruct", config: fixture("Qwen--Qwen3-Coder-480B-A35B-Instruct"), total: 480_154_875_392, field: ["D15", "Qwen/Qwen3-Coder-480B-A35B-Instruct"] },
+  { id: "D15", model: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", config: blockFp8(fixture("Qwen--Qwen3-Coder-480B-A35B-Instruct")), total: 480_184_064_000, field: ["D15", "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8"], counts: "stored values" },
   { id: "D07", model: "deepseek-ai/DeepSeek-V3", config: builtin("deepseek-ai/DeepSeek-V3"), total: 684_531_386_000, field: ["D07", "DeepSeek-V3 (both files)"], counts: "stored values" },
   { id: "D07", model: "deepseek-ai/DeepSeek-V3.2-Exp", config: fixture("deepseek-ai--DeepSeek-V3.2-Exp"), total: 685_396_921_376, field: ["D07", "DeepSeek-V3.2-Exp / Speciale (file 69468411049)"], counts: "stored values" },
   { id: "D15", model: "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8", config: blockFp8(builtin("Qwen/Qwen3-30B-A3B")), total: 30_533_947_392, field: ["D15", "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8"], counts: "stored values" },
