@@ -5,8 +5,7 @@ import { hubClient } from "../hub/hub-client.js";
 import { UnreachableError } from "../hub/http.js";
 import { toVramplanError, type HubErrorContext } from "../hub/hub-errors.js";
 import { readCachedManifest, writeCachedManifest } from "../hub/manifest-cache.js";
-import { fetchRange, fetchWholeFile, headerFromPrefix, HubResponseError, MAX_CHECKPOINT_HEADER_BYTES, PREFIX_BYTES, shardsFromIndex, type HeaderBudget, type RemoteContext } from "../hub/remote.js";
-import { checkCheckpoint } from "../hub/safetensors-header.js";
+import { fetchRange, fetchWholeFile, headerFromPrefix, HubResponseError, PREFIX_BYTES, shardedHeaders, type RemoteContext } from "../hub/remote.js";
 import type { HubSettings } from "../hub/settings.js";
 import type { ManifestFile } from "../model/manifest.js";
 import { isCommitHash, type ModelRef } from "../model-id.js";
@@ -85,17 +84,7 @@ async function componentHeaders(remote: RemoteContext, commit: string, [single, 
   const [singlePrefix, indexPrefix] = await Promise.all([fetchRange(remote, commit, single, 0, PREFIX_BYTES - 1), fetchRange(remote, commit, indexPath, 0, PREFIX_BYTES - 1)]);
   if (singlePrefix) return [await headerFromPrefix(remote, commit, single, singlePrefix)];
   if (!indexPrefix) return [];
-  const budget: HeaderBudget = { remaining: MAX_CHECKPOINT_HEADER_BYTES };
-  const shards = await shardsFromIndex(remote, commit, indexPath, indexPrefix);
-  const files = await Promise.all(
-    shards.map(async (shard) => {
-      const prefix = await fetchRange(remote, commit, shard.path, 0, shard.readBytes - 1);
-      if (!prefix) throw new MalformedFileError(`${remote.id}/${indexPath}`, `names ${shard.path}, which the repo does not have`);
-      return headerFromPrefix(remote, commit, shard.path, prefix, budget);
-    }),
-  );
-  checkCheckpoint(`${remote.id}/${indexPath}`, files);
-  return files;
+  return shardedHeaders(remote, commit, indexPath, indexPrefix);
 }
 
 async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string): Promise<LoadedPipeline> {

@@ -12,7 +12,7 @@ import { toVramplanError, type HubErrorContext } from "./hub-errors.js";
 import { readLocalSafetensorsHeader } from "./local-safetensors.js";
 import { readCachedManifest, writeCachedManifest } from "./manifest-cache.js";
 import { MAX_CONFIG_BYTES, parseConfigText } from "./parse-config.js";
-import { fetchRange, fetchWholeFile, headerFromPrefix, isSafeShardName, MAX_CHECKPOINT_HEADER_BYTES, MAX_SHARDS, PREFIX_BYTES, shardsFromIndex, type FetchedFile, type HeaderBudget, type RemoteContext } from "./remote.js";
+import { fetchRange, fetchWholeFile, headerFromPrefix, isSafeShardName, MAX_SHARDS, PREFIX_BYTES, shardedHeaders, type FetchedFile, type RemoteContext } from "./remote.js";
 import { checkCheckpoint } from "./safetensors-header.js";
 import type { HubSettings } from "./settings.js";
 
@@ -134,17 +134,7 @@ async function remoteManifest(remote: RemoteContext, commit: string, prefixes: C
   if (single) return { files: [await headerFromPrefix(remote, commit, SINGLE_CHECKPOINT, single)] };
   if (index instanceof Error) throw index;
   if (!index) return null;
-  const shards = await shardsFromIndex(remote, commit, SHARDED_INDEX, index as FetchedFile);
-  const budget: HeaderBudget = { remaining: MAX_CHECKPOINT_HEADER_BYTES };
-  // All at once: the HTTP client keeps how many are in flight bounded.
-  const files = await Promise.all(
-    shards.map(async (shard) => {
-      const prefix = await fetchRange(remote, commit, shard.path, 0, shard.readBytes - 1);
-      if (!prefix) throw new MalformedFileError(`${remote.id}/${SHARDED_INDEX}`, `names ${shard.path}, which the repo does not have`);
-      return headerFromPrefix(remote, commit, shard.path, prefix, budget);
-    }),
-  );
-  checkCheckpoint(`${remote.id}/${SHARDED_INDEX}`, files);
+  const files = await shardedHeaders(remote, commit, SHARDED_INDEX, index as FetchedFile);
   return { files };
 }
 

@@ -1,6 +1,6 @@
 import { MalformedFileError } from "../errors.js";
 import type { ManifestFile } from "../model/manifest.js";
-import { HEADER_LENGTH_BYTES, MAX_HEADER_BYTES, manifestFileFromHeader, parseHeaderJson, readHeaderLength } from "./safetensors-header.js";
+import { checkCheckpoint, HEADER_LENGTH_BYTES, MAX_HEADER_BYTES, manifestFileFromHeader, parseHeaderJson, readHeaderLength } from "./safetensors-header.js";
 
 /**
  * What vramplan asks the Hub, in as few round trips as the answers allow: `resolve` URLs read
@@ -228,4 +228,23 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 function discard(response: Response): void {
   response.body?.cancel().catch(() => undefined);
+}
+
+/**
+ * Every shard header of a sharded checkpoint, from its index's first bytes: one range read per
+ * shard, all at once (the HTTP client bounds how many are in flight), the headers' total size
+ * budgeted, and the shards checked against each other.
+ */
+export async function shardedHeaders(context: RemoteContext, revision: string, indexPath: string, indexPrefix: FetchedFile): Promise<ManifestFile[]> {
+  const shards = await shardsFromIndex(context, revision, indexPath, indexPrefix);
+  const budget: HeaderBudget = { remaining: MAX_CHECKPOINT_HEADER_BYTES };
+  const files = await Promise.all(
+    shards.map(async (shard) => {
+      const prefix = await fetchRange(context, revision, shard.path, 0, shard.readBytes - 1);
+      if (!prefix) throw new MalformedFileError(`${context.id}/${indexPath}`, `names ${shard.path}, which the repo does not have`);
+      return headerFromPrefix(context, revision, shard.path, prefix, budget);
+    }),
+  );
+  checkCheckpoint(`${context.id}/${indexPath}`, files);
+  return files;
 }

@@ -71,28 +71,37 @@ function fieldError(error: unknown, fields: readonly string[]): FieldError {
   return { field, message };
 }
 
-export async function planPage(params: URLSearchParams, context: PageContext): Promise<PageAnswer> {
-  const query = formQuery(params);
-  const model = query["model"];
-  let result: Html = html``;
-  let status = 200;
-  let error: FieldError | null = null;
-  if (model) {
-    const { model: _model, ...options } = query;
-    try {
-      const answer = await context.plan(model, options);
-      const words = { words: inQueryWords };
-      result = answer.kind === "gguf" ? renderGgufHtml(answer.plan, words) : answer.kind === "diffusers" ? renderPipelineHtml(answer.plan, words) : renderPlanHtml(answer.plan, words);
-    } catch (caught) {
-      error = fieldError(caught, PLAN_FIELDS);
-      status = context.statusOf(caught);
-    }
-  }
-  const title = model ? `${model} · vramplan` : "vramplan: how much GPU memory does this model need?";
-  return { status, body: context.scrub(shell("plan", title, planForm(query, context.gpus, error), result, error).markup) };
+/** One tab: its form filled from the query, and the result (or the error beside its field) when a model is named. */
+interface Tab {
+  name: "plan" | "train";
+  fields: readonly string[];
+  titles: { empty: string; model: (model: string) => string };
+  form: (query: Record<string, string>, gpus: readonly PageGpu[], error: FieldError | null) => Html;
+  render: (model: string, options: Record<string, string>, context: PageContext) => Promise<Html>;
 }
 
-export async function trainPage(params: URLSearchParams, context: PageContext): Promise<PageAnswer> {
+const WORDS = { words: inQueryWords };
+
+const PLAN_TAB: Tab = {
+  name: "plan",
+  fields: PLAN_FIELDS,
+  titles: { empty: "vramplan: how much GPU memory does this model need?", model: (model) => `${model} · vramplan` },
+  form: (query, gpus, error) => planForm(query, gpus, error),
+  render: async (model, options, context) => {
+    const answer = await context.plan(model, options);
+    return answer.kind === "gguf" ? renderGgufHtml(answer.plan, WORDS) : answer.kind === "diffusers" ? renderPipelineHtml(answer.plan, WORDS) : renderPlanHtml(answer.plan, WORDS);
+  },
+};
+
+const TRAIN_TAB: Tab = {
+  name: "train",
+  fields: TRAIN_FIELDS,
+  titles: { empty: "vramplan: memory to train or fine-tune a model", model: (model) => `${model} training · vramplan` },
+  form: (query, gpus, error) => trainForm(query, gpus, error),
+  render: async (model, options, context) => renderTrainHtml(await context.train(model, options), WORDS),
+};
+
+async function answerTab(tab: Tab, params: URLSearchParams, context: PageContext): Promise<PageAnswer> {
   const query = formQuery(params);
   const model = query["model"];
   let result: Html = html``;
@@ -101,15 +110,18 @@ export async function trainPage(params: URLSearchParams, context: PageContext): 
   if (model) {
     const { model: _model, ...options } = query;
     try {
-      result = renderTrainHtml(await context.train(model, options), { words: inQueryWords });
+      result = await tab.render(model, options, context);
     } catch (caught) {
-      error = fieldError(caught, TRAIN_FIELDS);
+      error = fieldError(caught, tab.fields);
       status = context.statusOf(caught);
     }
   }
-  const title = model ? `${model} training · vramplan` : "vramplan: memory to train or fine-tune a model";
-  return { status, body: context.scrub(shell("train", title, trainForm(query, context.gpus, error), result, error).markup) };
+  const title = model ? tab.titles.model(model) : tab.titles.empty;
+  return { status, body: context.scrub(shell(tab.name, title, tab.form(query, context.gpus, error), result, error).markup) };
 }
+
+export const planPage = (params: URLSearchParams, context: PageContext): Promise<PageAnswer> => answerTab(PLAN_TAB, params, context);
+export const trainPage = (params: URLSearchParams, context: PageContext): Promise<PageAnswer> => answerTab(TRAIN_TAB, params, context);
 
 function shell(tab: "plan" | "train", title: string, form: Html, result: Html, error: FieldError | null): Html {
   const tabLink = (name: "plan" | "train", href: string, label: string) => html`<a href="${href}"${new Html(tab === name ? ' aria-current="page"' : "")}>${label}</a>`;
