@@ -4,6 +4,7 @@ import { cachedSnapshotFile, readCachedCommit, writeCachedRef, writeSnapshotFile
 import { hubClient } from "../hub/hub-client.js";
 import { UnreachableError } from "../hub/http.js";
 import { toVramplanError, type HubErrorContext } from "../hub/hub-errors.js";
+import { cachedCheckpointHeaders } from "../hub/local-safetensors.js";
 import { readCachedManifest, writeCachedManifest } from "../hub/manifest-cache.js";
 import { fetchRange, fetchWholeFile, headerFromPrefix, HubResponseError, PREFIX_BYTES, shardedHeaders, type RemoteContext } from "../hub/remote.js";
 import type { HubSettings } from "../hub/settings.js";
@@ -92,10 +93,15 @@ async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string)
   const indexPath = commit && (await cachedSnapshotFile(settings.hfCacheDir, ref.id, commit, MODEL_INDEX_FILE));
   if (!commit || !indexPath) throw new PipelineNotCachedError(`${reason} and ${ref.id}@${ref.revision} is not in the Hugging Face cache (${settings.hfCacheDir}): run once online, then retry`);
   const index = parsePipelineIndex(await readFile(indexPath, "utf8"), indexPath);
+  const notes = reason === "offline" ? [] : [`${reason}: planned from the cache (${ref.revision} was ${commit.slice(0, 7)} when cached)`];
   const cached = await readCachedManifest(settings.cacheDir, ref.id, commit);
-  if (!cached || !("manifest" in cached)) {
+  if (cached && "manifest" in cached) return { id: ref.id, revision: ref.revision, commit, source: "hf-cache", index, files: cached.manifest.files, notes };
+  // A pipeline `huggingface-cli download` put in the HF cache: its components' files are on disk.
+  const local = await Promise.all(index.components.map((component) => cachedCheckpointHeaders(settings.hfCacheDir, ref.id, commit, ...component.weightFiles)));
+  if (local.every((files) => files === undefined)) {
     throw new OfflineNotCachedError(`${reason}: the cache holds ${ref.id}'s ${MODEL_INDEX_FILE} at ${commit.slice(0, 7)} but not its components' safetensors headers: plan once online to read them`);
   }
-  const notes = reason === "offline" ? [] : [`${reason}: planned from the cache (${ref.revision} was ${commit.slice(0, 7)} when cached)`];
-  return { id: ref.id, revision: ref.revision, commit, source: "hf-cache", index, files: cached.manifest.files, notes };
+  const files = local.flatMap((component) => component ?? []);
+  await writeCachedManifest(settings.cacheDir, ref.id, commit, { files });
+  return { id: ref.id, revision: ref.revision, commit, source: "hf-cache", index, files, notes };
 }

@@ -9,11 +9,10 @@ import { cachedSnapshotFile, readCachedCommit, writeCachedRef, writeSnapshotFile
 import { hubClient } from "./hub-client.js";
 import { UnreachableError } from "./http.js";
 import { toVramplanError, type HubErrorContext } from "./hub-errors.js";
-import { readLocalSafetensorsHeader } from "./local-safetensors.js";
+import { cachedCheckpointHeaders } from "./local-safetensors.js";
 import { readCachedManifest, writeCachedManifest } from "./manifest-cache.js";
 import { MAX_CONFIG_BYTES, parseConfigText } from "./parse-config.js";
-import { fetchRange, fetchWholeFile, headerFromPrefix, isSafeShardName, MAX_SHARDS, PREFIX_BYTES, shardedHeaders, type FetchedFile, type RemoteContext } from "./remote.js";
-import { checkCheckpoint } from "./safetensors-header.js";
+import { fetchRange, fetchWholeFile, headerFromPrefix, PREFIX_BYTES, shardedHeaders, type FetchedFile, type RemoteContext } from "./remote.js";
 import type { HubSettings } from "./settings.js";
 
 /** Where the config came from: the Hub, the Hugging Face cache, or vramplan's built-in set. */
@@ -157,7 +156,7 @@ async function loadOffline(ref: ModelRef, settings: HubSettings, reason: string,
     return { ...base(ref, undefined, "builtin", builtin.config, notes), manifest: builtin.manifest, manifestSource: builtin.manifest ? "builtin" : undefined };
   }
   throw new OfflineNotCachedError(
-    `${reason} and ${ref.id}@${ref.revision} is not in the Hugging Face cache (${settings.hfCacheDir}): run once online, or \`huggingface-cli download ${ref.id} config.json\`, then retry`,
+    `${reason} and ${ref.id}@${ref.revision} is not in the Hugging Face cache (${settings.hfCacheDir}): run once online, or \`huggingface-cli download ${ref.id} config.json\` (for a diffusers pipeline: \`huggingface-cli download ${ref.id}\`), then retry`,
   );
 }
 
@@ -184,24 +183,8 @@ async function cachedManifest(
 
 /** Headers read from safetensors files `huggingface-cli download` already put on disk. */
 async function localManifest(id: string, commit: string, hfCacheDir: string): Promise<TensorManifest | undefined> {
-  const single = await cachedSnapshotFile(hfCacheDir, id, commit, SINGLE_CHECKPOINT);
-  if (single) return { files: [await readLocalSafetensorsHeader(single, SINGLE_CHECKPOINT)] };
-
-  const indexPath = await cachedSnapshotFile(hfCacheDir, id, commit, SHARDED_INDEX);
-  if (!indexPath) return undefined;
-  let shards: string[];
-  try {
-    const index = JSON.parse(await readFile(indexPath, "utf8")) as { weight_map?: Record<string, unknown> };
-    shards = [...new Set(Object.values(index.weight_map ?? {}).filter((v): v is string => typeof v === "string"))];
-  } catch {
-    return undefined;
-  }
-  if (shards.length === 0 || shards.length > MAX_SHARDS || !shards.every(isSafeShardName)) return undefined;
-  const paths = await Promise.all(shards.map((shard) => cachedSnapshotFile(hfCacheDir, id, commit, shard)));
-  if (paths.some((path) => path === undefined)) return undefined;
-  const files = await Promise.all(shards.map((shard, i) => readLocalSafetensorsHeader(paths[i] as string, shard)));
-  checkCheckpoint(`${id}/${SHARDED_INDEX}`, files);
-  return { files };
+  const files = await cachedCheckpointHeaders(hfCacheDir, id, commit, SINGLE_CHECKPOINT, SHARDED_INDEX);
+  return files && { files };
 }
 
 /**

@@ -7,7 +7,8 @@ import { planRepo } from "../../src/plan-repo.js";
 import { planTrain } from "../../src/train.js";
 import { renderPipelineHtml } from "../../src/report/plan-html.js";
 import { startHttpHub, type RunningHub } from "../support/http-hub.js";
-import { MockHub, type MockTensor } from "../support/mock-hub.js";
+import { MockHub, VirtualSafetensors, type MockTensor } from "../support/mock-hub.js";
+import { placeInHfCache } from "../support/hf-cache.js";
 import { runCliCaptured } from "../support/run-cli.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
 
@@ -147,5 +148,30 @@ describe("a diffusers pipeline", () => {
     const escaping = await planRepo("acme/escaping-pipeline", { hub: settings }).catch((caught: unknown) => caught);
     expect(isVramplanError(escaping) && escaping.code).toBe("malformed");
     expect((escaping as Error).message).toMatch(/names a component "\.\.\/\.\.\/etc" that is not a plain folder name/);
+  });
+
+  it("plans offline from a pipeline `huggingface-cli download` put in the HF cache, component files and all", async () => {
+    const offline = await tempSettings({ offline: true });
+    try {
+      // Whole safetensors files, small enough to write: each tensor 4 × 4 in BF16 (32 B).
+      const file = (names: string[]) => {
+        const virtual = new VirtualSafetensors(names.map((name) => tensor(name, "BF16", [4, 4])));
+        return virtual.read(0, virtual.size - 1);
+      };
+      const commit = "1111111111111111111111111111111111111111";
+      await placeInHfCache(offline.hfCacheDir, "acme/downloaded-pipeline", commit, {
+        "model_index.json": JSON.stringify({ _class_name: "StableDiffusionPipeline", unet: ["diffusers", "UNet2DConditionModel"], vae: ["diffusers", "AutoencoderKL"], text_encoder: ["transformers", "CLIPTextModel"], scheduler: ["diffusers", "PNDMScheduler"] }),
+        "unet/diffusion_pytorch_model.safetensors": file(["conv_in.weight", "conv_out.weight"]),
+        "vae/diffusion_pytorch_model.safetensors": file(["decoder.conv_in.weight"]),
+        "text_encoder/model.safetensors": file(["text_model.embeddings.token_embedding.weight"]),
+      });
+      const result = await planRepo("acme/downloaded-pipeline", { hub: offline });
+      if (result.kind !== "diffusers") throw new Error(`planned as ${result.kind}`);
+      // 4 tensors of 16 values, 2 B each.
+      expect(result.plan.components.map((component) => [component.name, component.bytes])).toEqual([["unet", 64], ["vae", 32], ["text_encoder", 32]]);
+      expect([result.plan.total.bytes, result.plan.model.source]).toEqual([128, "hf-cache"]);
+    } finally {
+      await offline.cleanup();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 /**
  * Puts files into a Hugging Face cache by hand, the way `huggingface-cli download` lays them out:
@@ -20,7 +20,10 @@ export async function placeInHfCache(
   for (const [path, content] of Object.entries(files)) {
     const blob = createHash("sha256").update(content).digest("hex");
     await writeFile(join(repo, "blobs", blob), content);
-    await symlink(join("..", "..", "blobs", blob), join(snapshot, path));
+    // A file in a folder (a pipeline's vae/…) links back up as many levels as it is deep.
+    const link = join(snapshot, path);
+    await mkdir(dirname(link), { recursive: true });
+    await symlink(relative(dirname(link), join(repo, "blobs", blob)), link);
   }
   if (revision) {
     await mkdir(join(repo, "refs"), { recursive: true });
