@@ -9,11 +9,6 @@ import { plan, type Plan, type PlanOptions } from "./plan.js";
 import { isGgufFirst, meansNoCheckpoint } from "./repo-kind.js";
 
 export interface RepoPlanOptions extends PlanOptions {
-  /**
-   * With no serving option given, plan a checkpoint's serving anyway under the default engine, so
-   * the plan says which common GPUs fit (the web page does). GGUF repos and pipelines ignore it.
-   */
-  servingByDefault?: boolean | undefined;
   /** A GGUF file (or its quantization) to plan alone; implies a GGUF repo. */
   ggufFile?: string | undefined;
   /** System memory for layers llama.cpp cannot offload (GGUF repos). */
@@ -36,8 +31,7 @@ export async function planRepo(modelId: string, options: RepoPlanOptions & { hub
   const ref = parseModelRef(modelId, options.revision);
   if (isGgufFirst(ref.id, options.ggufFile)) return { kind: "gguf", plan: await planGgufRepoOf(await loadGguf(ref, settings, options), options) };
   try {
-    const serving = options.serving ?? (options.servingByDefault ? {} : undefined);
-    return { kind: "safetensors", plan: await plan(modelId, { ...options, ...(serving && { serving }), hub: settings }) };
+    return { kind: "safetensors", plan: await plan(modelId, { ...options, hub: settings }) };
   } catch (error) {
     if (!meansNoCheckpoint(error)) throw error;
     const other = await otherRepoKind(ref, settings, options, error);

@@ -30,6 +30,12 @@ export interface PlanOptions {
   /** Plan serving: an engine, a GPU by name, weight formats to compare. */
   serving?: ServingRequest;
   /**
+   * With no `serving` given, plan serving anyway under the default engine where the model can be
+   * served, so the plan says which common GPUs fit (the web page does). Encoders, GGUF repos and
+   * pipelines go without.
+   */
+  servingByDefault?: boolean | undefined;
+  /**
    * Size the context from a prompt instead of `context`: its tokens through the model's chat
    * template and tokenizer, plus the tokens to generate.
    */
@@ -143,7 +149,8 @@ export async function plan(modelId: string, options: PlanOptions & { hub?: Parti
     throw new UnsupportedModelError(`${ref.id} is a repo of GGUF files, not a transformers checkpoint: planRepo() plans it, with llama.cpp's accounting, as the CLI's plan does`);
   }
   // Resolve the GPU before touching the network: a typo should not cost a download.
-  const serving = options.serving ? await resolveServing(options.serving) : undefined;
+  const request = options.serving ?? (options.servingByDefault ? {} : undefined);
+  const serving = request ? await resolveServing(request) : undefined;
   const settings = resolveHubSettings(options.hub);
   const loaded = await loadModel(ref, settings);
   if (!options.prompt) return planLoadedModel(loaded, options, serving);
@@ -185,9 +192,11 @@ function resolveHubSettings(partial: Partial<HubSettings> = {}): HubSettings {
 }
 
 /** The pure part of `plan`: no I/O, everything from what was loaded. */
-export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, serving?: ServingOptions): Plan {
+export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, requestedServing?: ServingOptions): Plan {
   const checked = checkAttentionAgainstHeaders(withCheckpointDtype(deriveModelSpec(loaded.config), loaded), loaded.manifest);
   const spec = checked.spec;
+  // Serving nobody asked for is dropped where there is none to plan; asked for, it is refused below.
+  const serving = spec.encoderOnly && !options.serving && options.servingByDefault ? undefined : requestedServing;
   const warnings: PlanWarning[] = spec.guessed.map((guess) => ({
     code: "guessed-field",
     message: `${guess.field}: assumed ${guess.assumed}`,

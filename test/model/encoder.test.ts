@@ -82,6 +82,9 @@ describe("an encoder (BERT, sentence-transformers)", () => {
     const error = await plan("sentence-transformers/all-MiniLM-L6-v2", { hub: settings, context: 256, serving: { gpu: "L4" } }).catch((caught: unknown) => caught);
     expect(isVramplanError(error)).toBe(true);
     expect((error as Error).message).toMatch(/is an encoder \(bert\): serving plans size a decoder's KV cache and an encoder keeps none/);
+    // Serving nobody asked for (the web page's default list of fitting GPUs) is left out, not refused.
+    const planned = await plan("sentence-transformers/all-MiniLM-L6-v2", { hub: settings, context: 256, servingByDefault: true });
+    expect([planned.serving, planned.weights.bytes]).toEqual([null, 4 * 22_713_216]);
   });
 
   it("a fine-tune plan says its activations assume a vocabulary head, and no SSM caveat", async () => {
