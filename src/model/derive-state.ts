@@ -1,6 +1,6 @@
 import { UnsupportedModelError } from "../errors.js";
 import { readPositiveInt, readStringArray, type RawConfig } from "./raw-config.js";
-import type { FamilyRules } from "./families.js";
+import { nemotronPattern, type FamilyRules } from "./families.js";
 import type { LayerCache } from "./spec.js";
 
 /** Per layer of a hybrid or state-space model: whether it attends, and the state it carries. */
@@ -109,6 +109,14 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
         (i) => types[i] === "attention",
         mamba2(inner, heads, headDim, need("mamba_n_groups", 1), need("mamba_d_state", 256), need("mamba_d_conv", 4), { convBias: flag("mamba_conv_bias", true), projBias: flag("mamba_proj_bias", false) }),
       );
+    }
+    case "nemotron_h": {
+      // transformers NemotronHMamba2Mixer: inner = mamba_num_heads × mamba_head_dim.
+      const pattern = nemotronPattern(config, numLayers);
+      const heads = need("mamba_num_heads");
+      const headDim = need("mamba_head_dim");
+      const state = mamba2(heads * headDim, heads, headDim, need("n_groups", 1), need("ssm_state_size"), need("conv_kernel", 4), { convBias: flag("use_conv_bias", true), projBias: flag("use_bias", false) });
+      return Array.from({ length: numLayers }, (_, i) => ({ attention: pattern[i] === "*", state: pattern[i] === "M" ? state : undefined }));
     }
     case "lfm2": {
       // LFM2: attention where layer_types (or full_attn_idxs) says, a short convolution elsewhere.

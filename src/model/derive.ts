@@ -72,13 +72,14 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
   if (!family) quantifyGuesses(guessed, { numLayers, hiddenSize, intermediateSize, heads: numAttentionHeads, kvHeads: numKeyValueHeads, headDim, moe });
   const attention = attentionFree ? [] : deriveAttention(config, numLayers, { kvHeads: numKeyValueHeads, headDim }, rules, mla, numAttentionHeads, guessed);
   const ssm: SsmLayer[] | undefined = rules?.ssm ? deriveSsmLayers(rules.ssm, config, numLayers, hiddenSize) : undefined;
+  const mlpLayers = rules?.mlpLayers?.(config, numLayers);
   const layers: LayerSpec[] = Array.from({ length: numLayers }, (_, i) => {
     const attends = ssm ? ssm[i]?.attention === true : true;
     const state = ssm?.[i]?.state;
     const cache = attention[i];
     return {
       caches: [...(attends && cache ? [cache] : []), ...(state ? [state] : [])],
-      mlp: attentionFree ? "none" : moe?.isMoeLayer[i] ? "moe" : "dense",
+      mlp: attentionFree || mlpLayers?.[i] === false ? "none" : moe?.isMoeLayer[i] ? "moe" : "dense",
     };
   });
 

@@ -1,3 +1,4 @@
+import { UnsupportedModelError } from "../errors.js";
 import { readBoolean, readPositiveInt, type RawConfig } from "./raw-config.js";
 import type { LayerLayout, MoeSpec } from "./spec.js";
 
@@ -36,7 +37,9 @@ export interface FamilyRules {
    */
   mtp?: { layers: number; kind: "qwen3_next" | "deepseek" };
   /** Hybrid and state-space models: the layer kinds and their recurrent state (derive-state.ts). */
-  ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2" | "lfm2";
+  ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2" | "lfm2" | "nemotron_h";
+  /** Hybrids whose layers hold one block each: which layers have an MLP (the rest have none). */
+  mlpLayers?(config: RawConfig, numLayers: number): boolean[];
   /** The dense MLP's width where the family derives it from other fields than intermediate_size. */
   intermediate?(config: RawConfig): number | undefined;
 }
@@ -154,6 +157,15 @@ const deepseekMoe = (config: RawConfig, numLayers: number): MoeRules | undefined
     isMoeLayer: layersWhere(numLayers, (i) => i >= firstDense && i % frequency === 0),
   };
 };
+
+/** Nemotron-H's hybrid_override_pattern, one character per layer (M, *, -); others are not modelled. */
+export function nemotronPattern(config: RawConfig, numLayers: number): string {
+  const pattern = config["hybrid_override_pattern"];
+  if (typeof pattern !== "string" || pattern.length !== numLayers || !/^[M*-]+$/.test(pattern)) {
+    throw new UnsupportedModelError(`config.json has no hybrid_override_pattern of ${numLayers} layers made of M, * and -: vramplan needs it to tell Nemotron-H's Mamba, attention and MLP layers apart (MoE layers, E, are not modelled)`, "hybrid_override_pattern");
+  }
+  return pattern;
+}
 
 /** GraniteMoeHybridConfig's num_local_experts (8 by default; 0 in the dense Granite-4.0-H models). */
 const graniteExperts = (config: RawConfig): number => (typeof config["num_local_experts"] === "number" ? config["num_local_experts"] : 8);
@@ -371,6 +383,14 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
       const multiple = intOr(config, "block_multiple_of", 256);
       return multiple * Math.ceil(size / multiple);
     },
+  },
+  // modeling_nemotron_h.py: each layer is one block after one RMSNorm, as hybrid_override_pattern
+  // spells it: M a Mamba-2 mixer, * GQA attention (no RoPE), - a two-matrix relu² MLP; untied.
+  nemotron_h: {
+    layout: (config) => ({ ...llamaLayout(config), mlp: "plain", normsPerLayer: 1 }),
+    tieDefault: false,
+    ssm: "nemotron_h",
+    mlpLayers: (config, numLayers) => layersWhere(numLayers, (i) => nemotronPattern(config, numLayers)[i] === "-"),
   },
   // modeling_mamba.py: one RMSNorm and a mixer per layer, no MLP, tied embeddings.
   mamba: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba" },

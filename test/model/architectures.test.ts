@@ -5,6 +5,7 @@ import { estimateKvCache } from "../../src/estimate/kv-cache.js";
 import { deriveModelSpec } from "../../src/model/derive.js";
 import type { RawConfig } from "../../src/model/raw-config.js";
 import { fixtureConfig } from "../support/fixtures.js";
+import { planLoadedModel } from "../../src/plan.js";
 
 const kv = (config: RawConfig, context: number, bytesPerElement = 2) =>
   estimateKvCache(deriveModelSpec(config), { context, sequences: 1, bytesPerElement });
@@ -311,3 +312,45 @@ const MAMBA: RawConfig = {
   vocab_size: 50280,
   torch_dtype: "bfloat16",
 };
+
+describe("Nemotron-H (hybrid_override_pattern: one block per layer)", () => {
+  // A small config in Nemotron-H's fields: 4 layers "M-*-" (a Mamba-2 mixer, an MLP, attention, an MLP).
+  const config: RawConfig = {
+    model_type: "nemotron_h",
+    hidden_size: 64,
+    num_hidden_layers: 4,
+    hybrid_override_pattern: "M-*-",
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
+    intermediate_size: 256,
+    mamba_num_heads: 4,
+    mamba_head_dim: 32,
+    n_groups: 2,
+    ssm_state_size: 16,
+    conv_kernel: 4,
+    use_conv_bias: true,
+    use_bias: false,
+    vocab_size: 1000,
+    tie_word_embeddings: false,
+    torch_dtype: "bfloat16",
+  };
+
+  it("counts each block once and keeps a state only on M layers, K and V only on * layers", () => {
+    const planned = planLoadedModel({ id: "acme/tiny-nemotron-h", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 1000 });
+    // By hand: embeddings and head 2 × 1,000 × 64; final norm 64; one RMSNorm per layer 4 × 64;
+    // the mixer: in_proj 64 × (2·128 + 2·2·16 + 4) = 20,736, conv (128 + 64) × 4 + 192 bias = 960,
+    // dt_bias, A_log, D 3 × 4, gated norm 128, out_proj 128 × 64 = 8,192 (30,028 in all);
+    // two relu² MLPs 2 × (64 × 256 + 256 × 64) = 65,536; attention 64² + 2 × 64 × 32 + 64² = 12,288.
+    expect(planned.weights.parameters).toBe(128_000 + 64 + 256 + 30_028 + 65_536 + 12_288);
+    // KV: one attention layer × 2 × 2 heads × 16 × 2 B per token; state: conv (128 + 64) × 3 + ssm 4 × 32 × 16 values × 2 B.
+    expect(planned.kvCache.attentionBytes).toBe(128 * 1000);
+    expect(planned.kvCache.stateBytes).toBe((576 + 2048) * 2);
+    expect(planned.warnings.filter((warning) => warning.code === "guessed-field")).toEqual([]);
+  });
+
+  it("a pattern it cannot read (MoE E layers, a wrong length) is refused by name", () => {
+    expect(() => deriveModelSpec({ ...config, hybrid_override_pattern: "M-E-" })).toThrow(/hybrid_override_pattern of 4 layers made of M, \* and -/);
+    expect(() => deriveModelSpec({ ...config, hybrid_override_pattern: "M-*" })).toThrow(/hybrid_override_pattern/);
+  });
+});
