@@ -42,6 +42,10 @@ export interface AccountingInput {
   device: DeviceMemory;
   /** The GPU's catalog name, for engine rules keyed on it (vLLM keeps A100s off its large defaults). */
   gpuName: string;
+  /** The catalog's vendor ("NVIDIA", "AMD", "Apple"), "" for a GPU known only by its memory. */
+  gpuVendor: string;
+  /** Whether `weights` are the checkpoint as stored (engines re-lay some formats out when loading them), not a what-if format. */
+  weightsAsStored: boolean;
   gpus: number;
   memoryFraction: number | undefined;
   /** Tokens per sequence: vLLM's max_model_len, llama.cpp's n_ctx per slot. */

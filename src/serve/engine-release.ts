@@ -16,6 +16,8 @@ export interface VllmRelease {
   sampler: "torch-sort" | "flashinfer";
   /** CUDA graphs: captured after the KV cache is sized (they must fit the headroom), or an estimate reserved from the KV budget first. */
   cudaGraphs: "headroom" | "reserved";
+  /** MXFP4 MoE on Hopper: Marlin, or the Triton kernels once the release brings triton_kernels (mxfp4.py get_mxfp4_backend). */
+  hopperMxfp4: "marlin" | "triton";
   changes: string;
 }
 
@@ -51,6 +53,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     version: "0.6",
     runtime: "v0",
     sampler: "torch-sort",
+    hopperMxfp4: "marlin",
     cudaGraphs: "headroom",
     changes:
       "V0 engine (worker.py determine_num_available_blocks): peak = the profile run's torch peak + every byte outside PyTorch (CUDA context included); without chunked prefill the profile runs max(max_model_len, 2048) tokens",
@@ -60,6 +63,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     version: "0.8",
     runtime: "v1",
     sampler: "flashinfer",
+    hopperMxfp4: "marlin",
     cudaGraphs: "headroom",
     changes: "V1 engine by default: only memory that grew since the start snapshot counts as non-torch; FlashInfer top-k/top-p sampling where it is installed (VLLM_USE_FLASHINFER_SAMPLER unset means on)",
   },
@@ -68,14 +72,17 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     version: "0.11",
     runtime: "v1",
     sampler: "torch-sort",
+    hopperMxfp4: "triton",
     cudaGraphs: "headroom",
-    changes: "FlashInfer sampling off unless VLLM_USE_FLASHINFER_SAMPLER=1: the sampler warm-up sorts max_num_seqs × vocab fp32 logits with PyTorch",
+    changes:
+      "FlashInfer sampling off unless VLLM_USE_FLASHINFER_SAMPLER=1: the sampler warm-up sorts max_num_seqs × vocab fp32 logits with PyTorch; MXFP4 experts on Hopper through the Triton kernels (a swizzled copy of their scales), where 0.10 loaded them for Marlin",
   },
   {
     engine: "vllm",
     version: "0.21",
     runtime: "v1",
     sampler: "torch-sort",
+    hopperMxfp4: "triton",
     cudaGraphs: "reserved",
     changes: 'CUDA graph memory profiling on by default ("default since v0.21.0"): the V1 model runner reserves its CUDA-graph estimate before sizing the KV cache',
   },
@@ -84,6 +91,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     version: "0.25",
     runtime: "v1",
     sampler: "torch-sort",
+    hopperMxfp4: "triton",
     cudaGraphs: "headroom",
     changes:
       "Model Runner V2 runs the common decoders by default; its profile_cudagraph_memory() returns 0, so CUDA graphs live in the headroom again (vllm/v1/worker/gpu/model_runner.py)",

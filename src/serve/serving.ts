@@ -191,7 +191,7 @@ export function planServing(inputs: ServingInputs, options: ServingOptions, requ
     const device = gpu ? deviceMemory(gpu, options.gpuMemoryBytes) : notionalDevice();
     const accountFor = (count: number) =>
       ACCOUNTS[engine.name](
-        { spec, kv, weights: byRank, engine, device, gpuName: gpu?.name ?? "", gpus: count, memoryFraction: fraction, context: request.context, batch: request.batch, computeBytes: inputs.computeBytes, knobs },
+        { spec, kv, weights: byRank, engine, device, gpuName: gpu?.name ?? "", gpuVendor: gpu?.vendor ?? "", weightsAsStored: weights === asStored, gpus: count, memoryFraction: fraction, context: request.context, batch: request.batch, computeBytes: inputs.computeBytes, knobs },
         count,
       );
     const account = accountFor(gpus);

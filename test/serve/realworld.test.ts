@@ -93,8 +93,9 @@ const vllmCases: VllmCase[] = [
     setting: "vLLM late 2025, H100, 0.9, 16,000 tokens",
     options: { context: 16000 },
     serving: { engine: "vllm@0.11", gpu: "H100", memoryFraction: 0.9, knobs: { blockSize: 128 } },
-    logged: { kvGiB: 50.28 },
-    fields: { "Available KV cache memory": "50.28 GiB" },
+    // The MXFP4 experts load through the Triton kernels: 13.47 GiB for 13,761,264,768 B of checkpoint (12.82 GiB).
+    logged: { kvGiB: 50.28, weightsGiB: 13.47 },
+    fields: { "Available KV cache memory": "50.28 GiB", "Model loading took": "13.47 GiB" },
   },
   {
     id: "A14",
@@ -171,19 +172,29 @@ describe("vLLM start-up logs (kind A)", () => {
     });
   }
 
-  it("A13: gpt-oss-120b's logged terms add up to 0.95 of the GPU, not the 0.9 stated, and its MXFP4 experts load 3.6 GiB over their checkpoint bytes", async () => {
+  it("A13, A24: gpt-oss-120b's logged terms add up to 0.95 of the GPU, not the 0.9 stated, and its MXFP4 experts load through the Triton kernels 3.6 GiB over their checkpoint bytes", async () => {
     // Logged: weights 64.38 + activation 7.38 + non-torch 0.13 + KV 3.33 = 75.22 GiB = 0.95 × 79.18.
     expect(64.38 + 7.38 + 0.13 + 3.33).toBeCloseTo(0.95 * 79.18, 1);
     const plan = await replayPlan(await loadReplayModel("openai/gpt-oss-120b", { fixture: "openai--gpt-oss-120b" }), { context: 16000 }, { engine: "vllm@0.11", gpu: "H100", memoryFraction: 0.95, knobs: { blockSize: 128 } });
     const scheme = plan.serving!.schemes[0]!;
     // The activation is the 20b's (same vocab and width): 7.38 GiB logged for both.
     within(scheme.activationBytes!, 7.38 * GIB, 0.01);
-    // Not reproduced: vLLM's Hopper MXFP4 path (Triton kernels) holds 64.38 GiB for 65,248,815,744 B
-    // of checkpoint (60.77 GiB); vramplan loads the checkpoint bytes, so it overstates this KV budget.
+    // 65,248,815,744 B of checkpoint (60.77 GiB) held as 64.38 GiB (A13; A24 logs the same on v0.14.1 with
+    // "Using Triton backend"): the scales' swizzled copy and the fp32 biases (mxfp4.py, hopper_scale.py).
     row("A13", "openai/gpt-oss-120b", "H100, 0.95 (as the terms add up), 16,000 tokens", "weights per GPU", 64.38 * GIB, scheme.weightsPerGpu, "GiB");
-    expect(scheme.weightsPerGpu).toBeLessThan(64.38 * GIB);
-    within(scheme.weightsPerGpu, 64.38 * GIB, 0.06);
+    within(scheme.weightsPerGpu, 64.38 * GIB, 0.005);
+    row("A13", "openai/gpt-oss-120b", "H100, 0.95 (as the terms add up), 16,000 tokens", "KV cache memory", 3.33 * GIB, scheme.kvBudgetBytes!, "GiB");
+    within(scheme.kvBudgetBytes!, 3.33 * GIB, 0.05);
     expect(scheme.refusal).toBeNull();
+  });
+
+  it("A23 (settings incomplete): gpt-oss-120b on vLLM 0.10.1 loads its MXFP4 experts for Marlin on an H100, 65.97 GiB", async () => {
+    const plan = await replayPlan(await loadReplayModel("openai/gpt-oss-120b", { fixture: "openai--gpt-oss-120b" }), { context: 16000 }, { engine: "vllm@0.10", gpu: "H100" });
+    const scheme = plan.serving!.schemes[0]!;
+    // Logged "Model loading took 65.9651 GiB" after "Your GPU does not have native support for FP4 computation".
+    row("A23", "openai/gpt-oss-120b", "vLLM 0.10.1, H100, Marlin", "weights per GPU", 65.9651 * GIB, scheme.weightsPerGpu, "GiB");
+    within(scheme.weightsPerGpu, 65.9651 * GIB, 0.005);
+    // Not replayed: its -2.14 GiB KV budget, with gpu_memory_utilization and max_model_len not in the excerpt.
   });
 
   it("A25: Qwen3-30B-A3B on 4 × A10 loads 14.2474 GiB per rank: experts and attention split 4 ways, routers and norms whole", async () => {
