@@ -21,6 +21,8 @@ export function renderTrainTable(report: TrainReport, options: { explain?: boole
     // The model states of what trains, not the total above: LoRA's frozen base is not in it.
     out.push(...wrapText(`  (trainable parameters' states: ${trimNumber(trainableBytes / report.parameters.trainable)} B each${report.lora ? "; the frozen base is billed apart" : ""})`, layout, 1));
   }
+  const hostBytes = report.modelStates.lines.reduce((sum, line) => sum + (line.hostBytes ?? 0), 0);
+  if (hostBytes > 0) out.push(...wrapText(`  in CPU memory instead (offload), per GPU's process: ${formatInt(hostBytes)} B = ${formatGiB(hostBytes)} GiB`, layout, 1));
   if (report.lora) {
     out.push("", `LoRA adapters, r = ${report.lora.rank}: ${formatInt(report.lora.parameters)} parameters`);
     for (const module of report.lora.modules) {
@@ -51,6 +53,10 @@ export function explainTrain(report: TrainReport): string[] {
     "model states (ZeRO, Rajbhandari et al. 2020): bytes per trainable parameter by precision and optimizer; ZeRO 1 shards the optimizer and fp32 master, 2 also gradients, 3 also weights",
     `activations per layer (Korthikanti et al. 2022, generalised to this model's shapes): ${formatInt(a.perLayer.linear)} B of s·b·h terms${a.perLayer.scores ? ` + ${formatInt(a.perLayer.scores)} B of attention scores` : ""}${a.perLayer.flashStatistics ? ` + ${formatInt(a.perLayer.flashStatistics)} B FlashAttention log-sum-exp` : ""} = ${formatInt(a.perLayer.total)} B at s = ${formatInt(o.seq)}, b = ${o.microBatch}`,
   ];
+  if (o.zero === 3 && !o.fsdp && report.parameters.trainable === report.parameters.total) {
+    lines.push("DeepSpeed ZeRO 3 (runtime/zero/stage3.py): gradients are reduced into fp32 partitions (18 B per parameter with AdamW over the GPUs, as estimate_zero3_model_states_mem_needs counts), and the largest module's 16-bit weights and gradients are gathered whole (4 B × its parameters)");
+  }
+  if (o.offload && o.offload !== "none") lines.push(`offload ${o.offload}: ${o.offload === "optimizer" ? "the fp32 master, moments and fp32 gradients live in CPU memory (DeepSpeed offload_optimizer)" : "every sharded state lives in CPU memory (DeepSpeed offload_param + offload_optimizer, or FSDP CPUOffload)"}; the GPU keeps what the step gathers`);
   if (o.checkpointing === "full") lines.push(`full checkpointing keeps each layer's input (2·s·b·h) and recomputes one layer at a time: ${formatInt(a.layersBytes)} B`);
   else lines.push(`${a.layers} layers × ${formatInt(a.perLayer.total)} = ${formatInt(a.layersBytes)} B${o.checkpointing === "selective" ? " (selective recomputation drops the score terms)" : ""}`);
   if (o.loss === "naive") lines.push(`logits and loss: ${formatInt(o.seq * o.microBatch)} positions × vocabulary × (2 B bf16 logits + 4 B fp32 copy + 4 B log-softmax + 4 B gradient) = ${formatInt(a.logitsBytes)} B; --loss chunked avoids it`);
@@ -83,7 +89,7 @@ export function trainIntro(report: TrainReport): string[][] {
   const method = o.method === "full" ? "full fine-tune" : o.method === "lora" ? `LoRA r=${o.loraRank}` : `QLoRA r=${o.loraRank}`;
   return [
     [`${report.model.id} @ ${report.model.revision}${report.model.commit ? ` (${report.model.commit.slice(0, 7)})` : ""}`, report.model.modelType, `${formatCount(report.model.parameters)} parameters`, method, o.precision, o.optimizer],
-    [`seq ${formatInt(o.seq)} × micro-batch ${batch.microBatch} × grad-accum ${batch.gradAccum} × ${batch.dataParallel} GPU${batch.dataParallel > 1 ? "s" : ""} (ZeRO ${o.zero}) = effective batch ${formatInt(batch.effective)} sequences, ${formatInt(batch.tokensPerStep)} tokens per step`],
+    [`seq ${formatInt(o.seq)} × micro-batch ${batch.microBatch} × grad-accum ${batch.gradAccum} × ${batch.dataParallel} GPU${batch.dataParallel > 1 ? "s" : ""} (${o.fsdp ? "FSDP" : `ZeRO ${o.zero}`}${o.offload && o.offload !== "none" ? `, offload ${o.offload}` : ""}) = effective batch ${formatInt(batch.effective)} sequences, ${formatInt(batch.tokensPerStep)} tokens per step`],
     [`trainable: ${formatInt(report.parameters.trainable)} parameters`, ...(report.parameters.frozen ? [`frozen: ${formatInt(report.parameters.frozen)}`] : [])],
   ];
 }

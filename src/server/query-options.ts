@@ -17,7 +17,7 @@ const PLAN_PARAMETERS = new Set([
   "gpu-memory-utilization", "max-num-seqs", "max-num-batched-tokens", "block-size", "enforce-eager", "flash-attn", "file", "ram",
 ]);
 const TRAIN_PARAMETERS = new Set([
-  "revision", "method", "precision", "optimizer", "seq", "micro-batch", "grad-accum", "gpus", "zero", "fsdp", "flash-attention",
+  "revision", "method", "precision", "optimizer", "seq", "micro-batch", "grad-accum", "gpus", "zero", "fsdp", "offload", "flash-attention",
   "checkpointing", "loss", "lora-rank", "lora-targets", "gpu",
 ]);
 

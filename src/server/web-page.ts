@@ -52,7 +52,7 @@ interface FieldError {
 }
 
 const PLAN_FIELDS = ["model", "context", "batch", "kv-dtype", "gpu", "gpus", "engine", "compare"];
-const TRAIN_FIELDS = ["model", "method", "seq", "micro-batch", "grad-accum", "gpus", "gpu", "zero", "checkpointing", "precision", "optimizer", "lora-rank"];
+const TRAIN_FIELDS = ["model", "method", "seq", "micro-batch", "grad-accum", "gpus", "gpu", "zero", "offload", "checkpointing", "precision", "optimizer", "lora-rank"];
 /** Errors that are about the model the box names, whatever they say. */
 const MODEL_CODES = new Set(["notFound", "accessDenied", "offlineNotCached", "malformed", "unsupported", "network", "chatTemplate"]);
 
@@ -251,6 +251,7 @@ ${field("grad-accum", "Gradient accumulation", error, (describedBy) => html`<inp
 ${field("gpu", "GPU", error, (describedBy) => gpuSelect(gpus, query["gpu"], describedBy))}
 ${field("gpus", "Data-parallel GPUs", error, (describedBy) => html`<input id="gpus" name="gpus" type="number" min="1" max="1024" step="1" placeholder="1" value="${query["gpus"] ?? ""}"${describedBy}>`)}
 ${field("zero", "ZeRO stage", error, (describedBy) => select("zero", choices([0, 1, 2, 3], "0"), query["zero"], describedBy))}
+${field("offload", "Offload to CPU", error, (describedBy) => select("offload", [{ value: "none", label: "none" }, { value: "optimizer", label: "optimizer states (ZeRO 1–3)" }, { value: "all", label: "optimizer and parameters (ZeRO 3)" }], query["offload"], describedBy))}
 ${field("checkpointing", "Activation checkpointing", error, (describedBy) => select("checkpointing", [{ value: "", label: "default (none; full for QLoRA)" }, ...CHECKPOINTING.map((value) => ({ value, label: value }))], query["checkpointing"], describedBy))}
 ${field("precision", "Precision", error, (describedBy) => select("precision", choices(PRECISIONS, "mixed-bf16"), query["precision"], describedBy))}
 ${field("optimizer", "Optimizer", error, (describedBy) => select("optimizer", choices(OPTIMIZERS, "adamw"), query["optimizer"], describedBy))}

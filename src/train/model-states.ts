@@ -14,6 +14,8 @@ export interface StateLine {
   bytes: number;
   /** Divided across data-parallel GPUs by the chosen ZeRO stage. */
   sharded: boolean;
+  /** Offloaded to CPU memory: the bytes each GPU's process keeps there instead (then `bytes` is 0). */
+  hostBytes?: number;
 }
 
 /** A parameter group for the optimizer: matrices get factored Adafactor states, vectors full ones. */
@@ -85,4 +87,37 @@ export type ZeroStage = 0 | 1 | 2 | 3;
 export function zeroShards(stage: ZeroStage, gpus: number): { optimizer: number; gradients: number; weights: number } {
   if (![0, 1, 2, 3].includes(stage)) throw new UsageError(`{zero} must be 0, 1, 2 or 3, got ${stage}`);
   return { optimizer: stage >= 1 ? gpus : 1, gradients: stage >= 2 ? gpus : 1, weights: stage >= 3 ? gpus : 1 };
+}
+
+export const OFFLOADS = ["none", "optimizer", "all"] as const;
+/** DeepSpeed offload_optimizer ("optimizer"), and offload_param too ("all"); FSDP's CPUOffload is "all". */
+export type Offload = (typeof OFFLOADS)[number];
+
+const OPTIMIZER_SIDE = /master|moments|momentum|second moment|fp32 gradient partitions/;
+
+/**
+ * A full fine-tune's states where DeepSpeed puts them (runtime/zero/stage3.py; its own
+ * estimate_zero3_model_states_mem_needs states the same arithmetic): ZeRO 3 reduces gradients
+ * into fp32 partitions (grad_partitions_flat_buffer, grad_accum_dtype fp32 under mixed
+ * precision) instead of 16-bit ones, 18 B per parameter over the GPUs with AdamW, and gathers
+ * one module's 16-bit weights and gradients at a time (4 B × the largest module's parameters).
+ * offload_optimizer moves the fp32 master, moments and fp32 gradients to CPU memory; offload_param
+ * the 16-bit weights too. FSDP keeps its fp32 shards as the master, so it stays at 16 B.
+ */
+export function deepspeedPlacement(lines: StateLine[], options: { stage: ZeroStage; gpus: number; mixed: boolean; fsdp: boolean; offload: Offload; largestModuleParameters: number }): StateLine[] {
+  let placed = lines;
+  if (options.stage === 3 && options.mixed && !options.fsdp) {
+    placed = placed.map((line) =>
+      /^(bf16|fp16) gradients$/.test(line.label)
+        ? { ...line, label: "fp32 gradient partitions", bytesPerParameter: 4, bytes: Math.ceil((line.parameters * 4) / options.gpus), sharded: options.gpus > 1 }
+        : line,
+    );
+    const gathered = options.largestModuleParameters;
+    placed.push({ label: "largest module, gathered (16-bit w + g)", parameters: gathered, bytesPerParameter: 4, bytes: gathered * 4, sharded: false });
+  }
+  if (options.offload === "none") return placed;
+  return placed.map((line) => {
+    const toHost = options.offload === "all" ? !line.label.startsWith("largest module") : OPTIMIZER_SIDE.test(line.label);
+    return toHost ? { ...line, label: `on CPU: ${line.label}`, bytes: 0, hostBytes: line.bytes } : line;
+  });
 }

@@ -11,7 +11,7 @@ import { requantize } from "../estimate/requantize.js";
 import { inventoryFromManifest, inventoryFromSpec } from "../estimate/weight-inventory.js";
 import { estimateActivations, type ActivationEstimate, type Checkpointing } from "./activations.js";
 import { loraAdapters, type LoraAdapters } from "./lora.js";
-import { trainableStates, zeroShards, type Optimizer, type ParameterShapes, type Precision, type StateLine, type ZeroStage } from "./model-states.js";
+import { OFFLOADS, deepspeedPlacement, trainableStates, zeroShards, type Offload, type Optimizer, type ParameterShapes, type Precision, type StateLine, type ZeroStage } from "./model-states.js";
 
 export const TRAIN_METHODS = ["full", "lora", "qlora"] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
@@ -25,6 +25,10 @@ export interface TrainOptions {
   gradAccum: number;
   gpus: number;
   zero: ZeroStage;
+  /** Sharded by PyTorch FSDP (full shard) rather than DeepSpeed; `zero` is then 3. */
+  fsdp?: boolean;
+  /** States moved to CPU memory: DeepSpeed offload_optimizer ("optimizer"), plus offload_param ("all"). */
+  offload?: Offload;
   flashAttention: boolean;
   checkpointing: Checkpointing;
   loss: "naive" | "chunked";
@@ -99,6 +103,15 @@ export function planTraining(input: TrainInput, options: TrainOptions): TrainPla
     }));
     lines.push(...frozenBase(input, options, total, shards.weights));
   }
+  const mixed = options.precision === "mixed-bf16" || options.precision === "mixed-fp16";
+  lines = deepspeedPlacement(lines, {
+    stage: options.zero,
+    gpus: options.gpus,
+    mixed: mixed && options.method === "full",
+    fsdp: options.fsdp ?? false,
+    offload: options.offload ?? "none",
+    largestModuleParameters: largestModuleParameters(spec),
+  });
 
   const activations = estimateActivations(spec, {
     seq: options.seq,
@@ -138,6 +151,11 @@ function validate(options: TrainOptions): void {
   for (const [option, value] of [["seq", options.seq], ["microBatch", options.microBatch], ["gradAccum", options.gradAccum], ["gpus", options.gpus]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`{${option}} must be a positive whole number, got ${value}`);
   }
+  const offload = options.offload ?? "none";
+  if (!OFFLOADS.includes(offload)) throw new UsageError(`{offload} must be ${OFFLOADS.join(", ")}, got ${String(offload)}`);
+  if (offload !== "none" && options.zero === 0) throw new UsageError("offloading needs sharded states: add {zero} 1, 2 or 3 (DeepSpeed) or {fsdp}");
+  if (offload === "all" && options.zero !== 3) throw new UsageError("DeepSpeed offloads parameters (offload_param) only under ZeRO 3: use {zero} 3, or {offload} optimizer");
+  if (offload === "optimizer" && options.fsdp) throw new UsageError("FSDP's CPUOffload moves parameters, gradients and optimizer states together: use {offload} all");
   if (options.method === "qlora" && options.precision === "fp32") throw new UsageError("QLoRA computes in bf16 or fp16: use {precision} mixed-bf16 (or bf16)");
 }
 
@@ -173,6 +191,16 @@ function frozenBase(input: TrainInput, options: TrainOptions, total: number, wei
     { label: "frozen base linears (NF4, double quantization)", parameters: nf4.quantizedParameters, bytesPerParameter: nf4.quantizedParameters > 0 ? nf4.quantizedBytes / nf4.quantizedParameters : 0, bytes: Math.ceil(nf4.quantizedBytes / weightShards), sharded: weightShards > 1 },
     { label: "frozen embeddings, lm_head, norms in fp32 (PEFT k-bit prep)", parameters: kept, bytesPerParameter: 4, bytes: Math.ceil((kept * 4) / weightShards), sharded: weightShards > 1 },
   ];
+}
+
+/**
+ * The parameters of the largest single module, which ZeRO 3 gathers whole at a time: the
+ * embedding or lm_head table, or the widest linear (one expert's, where experts are separate).
+ */
+function largestModuleParameters(spec: ModelSpec): number {
+  let largest = spec.vocabSize * spec.hiddenSize;
+  for (const module of linearModules(spec)) if (module.role !== "ssm") largest = Math.max(largest, module.inFeatures * module.outFeatures);
+  return largest;
 }
 
 /** Trainable-parameter shapes for the optimizer: matrices from the module list, the rest vectors. */

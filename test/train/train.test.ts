@@ -59,7 +59,11 @@ describe("model states", () => {
     expect(await bytes(0)).toBe(16 * psi);
     expect(await bytes(1)).toBe(2 * psi + 2 * psi + (12 * psi) / 8); // ZeRO paper: 2Ψ + 2Ψ + 12Ψ/N
     expect(await bytes(2)).toBe(2 * psi + (14 * psi) / 8);
-    expect(await bytes(3)).toBe((16 * psi) / 8);
+    // DeepSpeed's ZeRO 3 reduces gradients into fp32 partitions and gathers the largest module
+    // (the 128,256 × 4,096 embedding) whole: 18Ψ/N + 4 × 525,336,576 (estimate_zero3_model_states_mem_needs).
+    expect(await bytes(3)).toBe((18 * psi) / 8 + 4 * 128_256 * 4096);
+    // FSDP's fp32 shards are the master copy: the paper's 16Ψ/N.
+    expect(planTrainLoaded(model, request({ gpus: 8, zero: 3, fsdp: true }), null).modelStates.bytes).toBe((16 * psi) / 8);
   });
 
   it("effective batch = micro-batch × accumulation × data-parallel ranks, and accumulation costs no activations", async () => {

@@ -1,6 +1,6 @@
 import type { Argv } from "yargs";
 import { CHECKPOINTING, type Checkpointing } from "../../train/activations.js";
-import { OPTIMIZERS, PRECISIONS, type Optimizer, type Precision, type ZeroStage } from "../../train/model-states.js";
+import { OFFLOADS, OPTIMIZERS, PRECISIONS, type Offload, type Optimizer, type Precision, type ZeroStage } from "../../train/model-states.js";
 import { parseLoraTargets } from "../../train/lora.js";
 import { TRAIN_METHODS, type TrainMethod } from "../../train/train-plan.js";
 import { planTrain, type TrainRequest } from "../../train.js";
@@ -21,6 +21,7 @@ export interface TrainArgs {
   gpus: number;
   zero: number;
   fsdp: boolean;
+  offload: Offload;
   flashAttention: boolean;
   checkpointing?: Checkpointing;
   loss: "naive" | "chunked";
@@ -49,7 +50,8 @@ export const trainCommand = {
       .option("grad-accum", { type: "number", default: 1, describe: "Gradient-accumulation steps (no activation cost)" })
       .option("gpus", { type: "number", default: 1, describe: "Data-parallel GPUs" })
       .option("zero", { choices: [0, 1, 2, 3], default: 0, describe: "DeepSpeed ZeRO stage: 1 shards optimizer states, 2 also gradients, 3 also weights" })
-      .option("fsdp", { type: "boolean", default: false, describe: "FSDP full shard (= ZeRO 3)" })
+      .option("fsdp", { type: "boolean", default: false, describe: "FSDP full shard (= ZeRO 3; fp32 shards are the master copy, 16 B per parameter)" })
+      .option("offload", { choices: OFFLOADS, default: "none" as const, describe: "States in CPU memory: optimizer = DeepSpeed offload_optimizer (fp32 master, moments, fp32 gradients); all = also offload_param (ZeRO 3) or FSDP CPUOffload" })
       .option("flash-attention", { type: "boolean", default: true, describe: "FlashAttention/SDPA: attention scores are never stored" })
       .option("checkpointing", { choices: CHECKPOINTING, describe: "Activation checkpointing (default: none; full for QLoRA, as PEFT enables it)" })
       .option("loss", { choices: ["naive", "chunked"] as const, default: "naive" as const, describe: "naive: fp32 logits as transformers computes them; chunked: fused/chunked cross-entropy" })
@@ -81,6 +83,8 @@ export function trainRequestFromArgs(args: TrainArgs): TrainRequest {
     gradAccum: args.gradAccum,
     gpus: args.gpus,
     zero: (args.fsdp ? 3 : args.zero) as ZeroStage,
+    ...(args.fsdp && { fsdp: true }),
+    ...(args.offload !== "none" && { offload: args.offload }),
     flashAttention: args.flashAttention,
     checkpointing: args.checkpointing ?? (args.method === "qlora" ? "full" : "none"),
     loss: args.loss,
