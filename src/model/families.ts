@@ -192,6 +192,17 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
     slidingLayers: qwenSliding,
     moe: qwenMoe(true),
   },
+  // Qwen-1 (modeling_qwen.py, QWenLMHeadModel by trust_remote_code): a fused c_attn with a bias,
+  // c_proj without one; the MLP's w1 and w2 are each intermediate_size / 2 wide (a1 * silu(a2)),
+  // then c_proj; two RMSNorms; untied lm_head.
+  qwen: {
+    layout: (config) => ({ ...llamaLayout(config), qkvBias: true, outputBias: false }),
+    tieDefault: false,
+    intermediate: (config) => {
+      const width = int(config, "intermediate_size");
+      return width === undefined || width % 2 !== 0 ? undefined : width / 2;
+    },
+  },
   // modeling_qwen3.py: q_norm and k_norm of head_dim each; biases only with `attention_bias`.
   qwen3: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, slidingLayers: qwenSliding },
   qwen3_moe: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, slidingLayers: qwenSliding, moe: qwenMoe(false) },

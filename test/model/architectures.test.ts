@@ -6,6 +6,7 @@ import { deriveModelSpec } from "../../src/model/derive.js";
 import type { RawConfig } from "../../src/model/raw-config.js";
 import { fixtureConfig } from "../support/fixtures.js";
 import { planLoadedModel } from "../../src/plan.js";
+import { loraAdapters } from "../../src/train/lora.js";
 
 const kv = (config: RawConfig, context: number, bytesPerElement = 2) =>
   estimateKvCache(deriveModelSpec(config), { context, sequences: 1, bytesPerElement });
@@ -187,6 +188,41 @@ describe("hybrid and state-space models: a constant state per sequence, KV only 
     expect(estimate.attentionBytes).toBe(0);
     // d_inner 1,536: conv 1,536 × 3, SSM 1,536 × 16, 24 layers, bf16.
     expect(estimate.stateBytes).toBe(24 * (1536 * 3 + 1536 * 16) * 2);
+  });
+});
+
+describe("Qwen-1 (model_type qwen, QWenLMHeadModel)", () => {
+  // Qwen/Qwen-7B's config.json: intermediate_size 22,016 is w1 and w2 together, each 11,008 wide.
+  const qwen7b: RawConfig = { model_type: "qwen", architectures: ["QWenLMHeadModel"], hidden_size: 4096, intermediate_size: 22016, num_attention_heads: 32, num_hidden_layers: 32, kv_channels: 128, vocab_size: 151936, max_position_embeddings: 8192, seq_length: 8192, no_bias: true, tie_word_embeddings: false, bf16: true };
+
+  it("Qwen-7B: 7,721,324,544 parameters, the MLP half as wide as intermediate_size, no guesses", () => {
+    const spec = deriveModelSpec(qwen7b);
+    expect(spec.family).toBe("qwen");
+    expect(spec.guessed).toEqual([]);
+    // By hand from modeling_qwen.py: wte and lm_head 2 × 151,936 × 4,096 = 1,244,659,712; per layer
+    // c_attn 3 × 4,096² + 3 × 4,096 bias, attn.c_proj 4,096², w1 and w2 4,096 × 11,008 each,
+    // mlp.c_proj 11,008 × 4,096, ln_1 and ln_2 4,096 each; ln_f 4,096.
+    const perLayer = 3 * 4096 * 4096 + 3 * 4096 + 4096 * 4096 + 3 * 4096 * 11008 + 2 * 4096;
+    expect(params(qwen7b).total).toBe(2 * 151936 * 4096 + 32 * perLayer + 4096);
+    expect(params(qwen7b).total).toBe(7_721_324_544);
+  });
+
+  it("LoRA r = 8 on c_attn trains 0.0543% of Qwen-7B-Chat, as ms-swift printed it (modelscope/ms-agent issue #198)", () => {
+    const lora = loraAdapters(deriveModelSpec(qwen7b), 8, ["c_attn"]);
+    // 32 layers × 8 × (4,096 in + 12,288 out).
+    expect(lora.parameters).toBe(32 * 8 * (4096 + 3 * 4096));
+    expect(((100 * lora.parameters) / (lora.parameters + 7_721_324_544)).toFixed(4)).toBe("0.0543");
+    // Qwen's own targets: c_proj is both attn.c_proj and mlp.c_proj, as PEFT matches names by suffix.
+    expect(loraAdapters(deriveModelSpec(qwen7b), 8, ["c_attn", "c_proj", "w1", "w2"]).modules.map((module) => module.name)).toEqual(["c_attn", "c_proj", "w2", "w1", "mlp.c_proj"]);
+  });
+
+  it("Qwen-1.8B: 1.84 B (the figure ../shared's C04 quotes), and 32 heads of 128 cached per token", () => {
+    const qwen18b: RawConfig = { ...qwen7b, hidden_size: 2048, intermediate_size: 11008, num_attention_heads: 16, num_hidden_layers: 24 };
+    const perLayer = 3 * 2048 * 2048 + 3 * 2048 + 2048 * 2048 + 3 * 2048 * 5504 + 2 * 2048;
+    expect(params(qwen18b).total).toBe(2 * 151936 * 2048 + 24 * perLayer + 2048);
+    within(params(qwen18b).total, 1.84e9, 0.003);
+    // Multi-head attention: 24 layers × 16 heads × 128 × 2 (K, V) × 2 B per token.
+    expect(kv(qwen18b, 1).bytes).toBe(24 * 16 * 128 * 2 * 2);
   });
 });
 
