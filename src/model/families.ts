@@ -203,6 +203,29 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
       return width === undefined || width % 2 !== 0 ? undefined : width / 2;
     },
   },
+  // ChatGLM2/3 and GLM-4-9B in THUDM's format (modeling_chatglm.py by trust_remote_code): fused
+  // query_key_value with a bias when add_qkv_bias, dense layers with biases only when
+  // add_bias_linear, dense_h_to_4h as a fused SwiGLU (2 × ffn_hidden_size), RMSNorm when rmsnorm,
+  // a separate output_layer; RoPE on half of each head (rotary_dim = kv_channels / 2).
+  chatglm: {
+    layout: (config) => {
+      const linearBias = readBoolean(config, "add_bias_linear") ?? false;
+      return {
+        ...llamaLayout(config),
+        qkvBias: readBoolean(config, "add_qkv_bias") ?? false,
+        outputBias: linearBias,
+        mlpBias: linearBias,
+        norm: (readBoolean(config, "rmsnorm") ?? true) ? "rms" : "layer",
+      };
+    },
+    tieDefault: false,
+    defaults: { partial_rotary_factor: 0.5 },
+  },
+  // modeling_glm.py (GLM-4 in transformers' own format): q/k/v biases with attention_bias, o_proj
+  // without; a fused gate_up_proj; two RMSNorms.
+  glm: { layout: (config) => ({ ...llamaLayout(config), outputBias: false }), tieDefault: false },
+  // modeling_glm4.py (GLM-4-0414): as glm, plus post_self_attn_layernorm and post_mlp_layernorm.
+  glm4: { layout: (config) => ({ ...llamaLayout(config), outputBias: false, normsPerLayer: 4 }), tieDefault: false },
   // modeling_qwen3.py: q_norm and k_norm of head_dim each; biases only with `attention_bias`.
   qwen3: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, slidingLayers: qwenSliding },
   qwen3_moe: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true }), tieDefault: false, slidingLayers: qwenSliding, moe: qwenMoe(false) },

@@ -30,6 +30,9 @@ const LLAMA: Naming = { qkv: ["q_proj", "k_proj", "v_proj"], o: "o_proj", mlpIn:
 const NAMING: Readonly<Record<string, Naming>> = {
   phi3: { qkv: "qkv_proj", o: "o_proj", mlpIn: "gate_up_proj", mlpOut: "down_proj" },
   gpt2: { qkv: "c_attn", o: "c_proj", mlpIn: "c_fc", mlpOut: "mlp.c_proj" },
+  chatglm: { qkv: "query_key_value", o: "dense", mlpIn: "dense_h_to_4h", mlpOut: "dense_4h_to_h" },
+  glm: { qkv: ["q_proj", "k_proj", "v_proj"], o: "o_proj", mlpIn: "gate_up_proj", mlpOut: "down_proj" },
+  glm4: { qkv: ["q_proj", "k_proj", "v_proj"], o: "o_proj", mlpIn: "gate_up_proj", mlpOut: "down_proj" },
   // Qwen-1: w2 goes through SiLU (the gate), w1 is the up projection.
   qwen: { qkv: "c_attn", o: "c_proj", mlpIn: ["w2", "w1"], mlpOut: "mlp.c_proj" },
   gpt_neox: { qkv: "query_key_value", o: "dense", mlpIn: "dense_h_to_4h", mlpOut: "dense_4h_to_h" },

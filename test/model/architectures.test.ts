@@ -226,6 +226,35 @@ describe("Qwen-1 (model_type qwen, QWenLMHeadModel)", () => {
   });
 });
 
+describe("ChatGLM and GLM-4 (chatglm, glm, glm4)", () => {
+  // THUDM/chatglm3-6b's config.json (the fields that shape it).
+  const chatglm3: RawConfig = { model_type: "chatglm", architectures: ["ChatGLMModel"], add_bias_linear: false, add_qkv_bias: true, ffn_hidden_size: 13696, hidden_size: 4096, kv_channels: 128, multi_query_attention: true, multi_query_group_num: 2, num_attention_heads: 32, num_layers: 28, padded_vocab_size: 65024, rmsnorm: true, seq_length: 8192, torch_dtype: "float16" };
+  // By hand from modeling_chatglm.py, per layer: query_key_value 4,096 × (4,096 + 2 × 2 × 128) and
+  // its 4,608 biases, dense 4,096², dense_h_to_4h 4,096 × 2 × 13,696, dense_4h_to_h 13,696 × 4,096,
+  // two RMSNorms; embedding and output_layer V × 4,096 each; the final norm.
+  const perLayer = 4096 * 4608 + 4608 + 4096 * 4096 + 4096 * 2 * 13696 + 13696 * 4096 + 2 * 4096;
+
+  it("chatglm3-6b: 6,243,584,000 parameters, and 2 KV groups of 128 cached per token", () => {
+    const spec = deriveModelSpec(chatglm3);
+    expect(spec.guessed).toEqual([]);
+    expect(params(chatglm3).total).toBe(2 * 65024 * 4096 + 28 * perLayer + 4096);
+    expect(params(chatglm3).total).toBe(6_243_584_000);
+    expect(kv(chatglm3, 1).bytes).toBe(28 * 2 * 128 * 2 * 2);
+    // RoPE turns half of each head (rotary_dim = kv_channels / 2).
+    expect(spec.rotaryDim).toBe(64);
+  });
+
+  it("glm-4-9b-chat in THUDM's format, and GLM-4-9B-0414 (glm4) with its two extra norms per layer", () => {
+    const glm4Chat: RawConfig = { ...chatglm3, num_layers: 40, padded_vocab_size: 151552, seq_length: 131072 };
+    expect(params(glm4Chat).total).toBe(2 * 151552 * 4096 + 40 * perLayer + 4096);
+    const glm4: RawConfig = { model_type: "glm4", architectures: ["Glm4ForCausalLM"], attention_bias: true, head_dim: 128, hidden_size: 4096, intermediate_size: 13696, num_attention_heads: 32, num_hidden_layers: 40, num_key_value_heads: 2, partial_rotary_factor: 0.5, vocab_size: 151552, max_position_embeddings: 32768, tie_word_embeddings: false };
+    expect(deriveModelSpec(glm4).guessed).toEqual([]);
+    expect(params(glm4).total).toBe(2 * 151552 * 4096 + 40 * (perLayer + 2 * 4096) + 4096);
+    const glm: RawConfig = { ...glm4, model_type: "glm", architectures: ["GlmForCausalLM"] };
+    expect(params(glm).total).toBe(params(glm4Chat).total);
+  });
+});
+
 describe("what vramplan refuses or flags", () => {
   it("refuses encoder–decoder models rather than print a wrong number", () => {
     let error: unknown;
