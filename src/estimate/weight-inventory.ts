@@ -24,7 +24,7 @@ export interface WeightTensor {
 }
 
 const EMBEDDING = /(^|\.)(embed_tokens|wte|wpe|word_embeddings|embed_in|tok_embeddings)\./;
-const LM_HEAD = /(^|\.)(lm_head|embed_out)\.|^output\.weight$/;
+const LM_HEAD = /(^|\.)(lm_head|embed_out|output_layer)\.|^output\.weight$/;
 const ROUTER = /(\.router\.|block_sparse_moe\.gate\.|mlp\.gate\.weight$|feed_forward\.gate\.|\.gate\.e_score_correction_bias$)/;
 
 function ggufRoleOf(name: string): GgufRole {

@@ -7,6 +7,7 @@ import type { RawConfig } from "../../src/model/raw-config.js";
 import { fixtureConfig } from "../support/fixtures.js";
 import { planLoadedModel } from "../../src/plan.js";
 import { loraAdapters } from "../../src/train/lora.js";
+import { weightKindOf } from "../../src/estimate/weight-inventory.js";
 
 const kv = (config: RawConfig, context: number, bytesPerElement = 2) =>
   estimateKvCache(deriveModelSpec(config), { context, sequences: 1, bytesPerElement });
@@ -242,6 +243,9 @@ describe("ChatGLM and GLM-4 (chatglm, glm, glm4)", () => {
     expect(kv(chatglm3, 1).bytes).toBe(28 * 2 * 128 * 2 * 2);
     // RoPE turns half of each head (rotary_dim = kv_channels / 2).
     expect(spec.rotaryDim).toBe(64);
+    // Its checkpoint names the vocabulary head output_layer: kept whole by quantizers, padded by vLLM.
+    expect(weightKindOf("transformer.output_layer.weight", 2)).toBe("lm_head");
+    expect(weightKindOf("transformer.embedding.word_embeddings.weight", 2)).toBe("embedding");
   });
 
   it("glm-4-9b-chat in THUDM's format, and GLM-4-9B-0414 (glm4) with its two extra norms per layer", () => {
