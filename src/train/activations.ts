@@ -14,6 +14,13 @@ export interface ActivationOptions {
   loss: "naive" | "chunked";
   /** Bytes per activation value: 2 in bf16/fp16 training, 4 in fp32. */
   bytesPerValue: number;
+  /**
+   * Bytes per value of the residual stream and the norms (default `bytesPerValue`): 4 under QLoRA,
+   * where PEFT's prepare_model_for_kbit_training casts embeddings and norms to fp32, so the hidden
+   * states between layers, and what full checkpointing keeps of them, are fp32 while autocast runs
+   * the linears in 16 bits.
+   */
+  residualBytes?: number;
 }
 
 export interface LayerActivations {
@@ -72,7 +79,8 @@ export function estimateActivations(spec: ModelSpec, options: ActivationOptions)
     ? unit * 2 * s * b * (h + moe.expertsPerToken * mlpValues(moe.expertIntermediate) + mlpValues(moe.sharedIntermediate)) + s * b * moe.experts * 4
     : unit * 2 * s * b * (h + mlpValues(f));
   const mlpLinear = mlp + mask * s * b * h;
-  const norms = unit * 2 * 2 * s * b * h;
+  const residual = options.residualBytes ?? options.bytesPerValue;
+  const norms = 2 * residual * s * b * h;
 
   // Scores only where a full (non-windowed) softmax is materialised: windows cap the keys.
   const scoreKeys = Math.min(s, windowOf(spec) ?? s);
@@ -85,8 +93,8 @@ export function estimateActivations(spec: ModelSpec, options: ActivationOptions)
   const L = spec.numLayers;
   // Full checkpointing: every layer's input, and one layer's activations while it recomputes.
   const fullLayer = linear + (options.flashAttention ? flashStatistics : scores);
-  const layersBytes = options.checkpointing === "full" ? L * unit * 2 * s * b * h + fullLayer : L * perLayer.total;
-  const embeddingBytes = unit * 2 * s * b * h + mask * s * b * h + unit * 2 * s * b * h;
+  const layersBytes = options.checkpointing === "full" ? L * residual * s * b * h + fullLayer : L * perLayer.total;
+  const embeddingBytes = residual * s * b * h + mask * s * b * h + residual * s * b * h;
   // Naive loss: bf16 logits, their fp32 copy, fp32 log-softmax for backward and its fp32 gradient
   // (engines.md §4.3: 14 bytes per logit); chunked loss keeps a chunk at a time.
   const logitsBytes = options.loss === "naive" ? s * b * spec.vocabSize * (options.bytesPerValue + 12) : 0;

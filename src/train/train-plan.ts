@@ -121,6 +121,8 @@ export function planTraining(input: TrainInput, options: TrainOptions): TrainPla
     dropout: input.dropout,
     loss: options.loss,
     bytesPerValue: options.precision === "fp32" ? 4 : 2,
+    // PEFT's k-bit preparation leaves embeddings and norms in fp32: the residual stream is fp32.
+    residualBytes: options.method === "qlora" || options.precision === "fp32" ? 4 : 2,
   });
   const adapterActivations = lora ? loraActivationBytes(spec, lora, options) : 0;
   const activationsTotal = { ...activations, total: activations.total + adapterActivations, layersBytes: activations.layersBytes + adapterActivations };
