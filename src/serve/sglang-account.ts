@@ -11,7 +11,7 @@ const MEMORY_IN_USE_AT_START = Math.round(0.6 * GIB);
  */
 function sglangDefaults(totalMiB: number, tp: number): { chunkedPrefill: number; cudaGraphMaxBs: number } {
   if (totalMiB < 20 * 1024) return { chunkedPrefill: 2048, cudaGraphMaxBs: 8 };
-  if (totalMiB < 35 * 1024) return { chunkedPrefill: 2048, cudaGraphMaxBs: tp < 4 ? 16 : 80 };
+  if (totalMiB < 35 * 1024) return { chunkedPrefill: 2048, cudaGraphMaxBs: tp < 4 ? 24 : 80 };
   if (totalMiB < 60 * 1024) return { chunkedPrefill: 4096, cudaGraphMaxBs: tp < 4 ? 32 : 160 };
   if (totalMiB < 160 * 1024) return { chunkedPrefill: 8192, cudaGraphMaxBs: tp < 4 ? 256 : 512 };
   return { chunkedPrefill: 16384, cudaGraphMaxBs: 512 };
@@ -22,7 +22,9 @@ function sglangDefaults(totalMiB: number, tp: number): { chunkedPrefill: number;
  * weights minus the (1 − mem_fraction_static) share of the GPU kept for activations and CUDA
  * graphs, divided by the bytes a token takes in every layer; pages of one token.
  * mem_fraction_static, when not given: (total − reserved) / total with reserved = 512 MiB +
- * 1.5 MiB per chunked-prefill token + 2 MiB per CUDA-graph batch slot + 1 GiB per 8 ranks.
+ * 1.5 MiB per chunked-prefill token + 2 MiB per CUDA-graph batch slot + 1 GiB per 8 ranks, and at
+ * least 10 GiB on GPUs over 60 GiB. The share left out is of the memory free when SGLang starts
+ * (init_torch_distributed's min_per_gpu_memory), not of the whole GPU.
  */
 export function accountSglang(input: AccountingInput, tp: number): EngineAccount {
   const { spec, device, context } = input;
@@ -30,11 +32,13 @@ export function accountSglang(input: AccountingInput, tp: number): EngineAccount
   const totalMiB = total / MIB;
   const defaults = sglangDefaults(totalMiB, tp);
   const chunked = input.knobs.maxNumBatchedTokens ?? defaults.chunkedPrefill;
-  const reservedMiB = 512 + Math.max(chunked, 2048) * 1.5 + defaults.cudaGraphMaxBs * 2 + (tp / 8) * 1024;
+  const computedMiB = 512 + Math.max(chunked, 2048) * 1.5 + defaults.cudaGraphMaxBs * 2 + (tp / 8) * 1024;
+  const reservedMiB = totalMiB > 60 * 1024 ? Math.max(computedMiB, 10 * 1024) : computedMiB;
   const fraction = input.memoryFraction ?? Math.round(((totalMiB - reservedMiB) / totalMiB) * 1000) / 1000;
   const weights = input.weights(tp);
-  const freeAfterWeights = total - MEMORY_IN_USE_AT_START - weights.bytes;
-  const kept = total * (1 - fraction);
+  const freeAtStart = total - MEMORY_IN_USE_AT_START;
+  const freeAfterWeights = freeAtStart - weights.bytes;
+  const kept = freeAtStart * (1 - fraction);
   const pool = Math.floor(freeAfterWeights - kept);
   const cellBytes = input.kv.groups.filter((group) => group.kind !== "state").reduce((sum, group) => sum + group.layers * group.bytesPerTokenPerLayer * kvShare(group, tp, "heads"), 0);
   const stateBytes = input.kv.groups.filter((group) => group.kind === "state").reduce((sum, group) => sum + Math.ceil((group.layers * group.bytesPerSequencePerLayer) / tp), 0);
@@ -62,7 +66,7 @@ export function accountSglang(input: AccountingInput, tp: number): EngineAccount
       name: "KV pool",
       bytes: pool,
       exact: false,
-      formula: `free after weights ${formatInt(freeAfterWeights)} − (1 − ${fraction}) × ${formatInt(total)} = ${formatInt(pool)} B; / ${formatInt(cellBytes)} B per token = ${formatInt(tokens)} tokens (max_total_num_tokens)`,
+      formula: `free after weights ${formatInt(freeAfterWeights)} − (1 − ${fraction}) × free at start ${formatInt(freeAtStart)} = ${formatInt(pool)} B; / ${formatInt(cellBytes)} B per token = ${formatInt(tokens)} tokens (max_total_num_tokens)`,
       source: "python/sglang/srt/model_executor/model_runner.py profile_max_num_token",
     },
   ];

@@ -134,6 +134,25 @@ describe("the README's worked example: Qwen2.5-7B on one 24 GB card, Unsloth's 4
   });
 });
 
+describe("SGLang (server_args.py _handle_gpu_memory_settings, model_runner.py profile_max_num_token)", () => {
+  it("Qwen2.5-7B on an H100: mem_fraction_static from the reserve, the pool from what is free after the weights", async () => {
+    const plan = await planBuiltin("Qwen/Qwen2.5-7B", { context: 32768 }, { gpu: "H100", engine: "sglang" });
+    const scheme = plan.serving!.schemes[0]!;
+    const total = Math.round(79.18 * GIB);
+    const totalMiB = total / 2 ** 20;
+    // An 80 GB GPU: chunked prefill 8,192 and CUDA-graph batch 256 at TP 1, so reserved =
+    // 512 + 8,192 × 1.5 + 256 × 2 + 1/8 × 1,024 = 13,440 MiB (above the 10 GiB floor).
+    const fraction = Math.round(((totalMiB - 13_440) / totalMiB) * 1000) / 1000;
+    expect(fraction).toBe(0.834);
+    // The share left out is of the memory free at start (0.6 GiB in use then, as on an idle H100).
+    const freeAtStart = total - Math.round(0.6 * GIB);
+    const pool = Math.floor(freeAtStart - scheme.weightsPerGpu - freeAtStart * (1 - fraction));
+    expect(scheme.kvBudgetBytes).toBe(pool);
+    // One token in every layer: 28 layers × 4 KV heads × 128 × 2 (K, V) × 2 B = 57,344 B.
+    expect(scheme.kvTokens).toBe(Math.floor(pool / 57_344));
+  });
+});
+
 describe("what the engines refuse", () => {
   it("--gpus 3 for 32 attention heads: vLLM refuses, and says which sizes work", async () => {
     const error = await planBuiltin("meta-llama/Llama-3.1-8B", { context: 8192 }, { gpu: "H100", gpus: 3 }).catch((caught: unknown) => caught);
