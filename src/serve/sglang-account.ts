@@ -87,6 +87,11 @@ export function accountSglang(input: AccountingInput, tp: number): EngineAccount
     refusal,
     totalPerGpu: weights.bytes + perRequest * input.batch + activation + MEMORY_IN_USE_AT_START,
     terms,
-    notes: [...weights.notes, ...[kvSplitNote(spec, tp)].filter((note): note is string => note !== null), "the (1 − mem_fraction_static) share is left for activations and CUDA graphs; SGLang measures neither before sizing the pool"],
+    notes: [
+      ...weights.notes,
+      ...[kvSplitNote(spec, tp)].filter((note): note is string => note !== null),
+      ...(spec.quantization === "mxfp4" && input.weightsAsStored ? ["MXFP4 experts are counted as stored: SGLang's own re-layout of them is not modelled (vLLM's adds 3.5 GiB to gpt-oss-120b on an H100)"] : []),
+      "the (1 − mem_fraction_static) share is left for activations and CUDA graphs; SGLang measures neither before sizing the pool",
+    ],
   };
 }

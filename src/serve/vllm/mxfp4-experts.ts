@@ -121,11 +121,14 @@ export interface Mxfp4Layout {
 export function vllmMxfp4Layout(
   spec: ModelSpec,
   weightsAsStored: boolean,
-  gpu: { name: string; capability: number | null },
+  gpu: { name: string; vendor: string; capability: number | null },
   release: VllmRelease,
   tp: number,
 ): Mxfp4Layout | null {
   if (!weightsAsStored || spec.quantization !== "mxfp4" || !spec.moe || gpu.name === "") return null;
+  if (gpu.vendor.toUpperCase() === "AMD") {
+    return { extraBytes: 0, formula: null, note: `MXFP4 experts on ${gpu.name}: vLLM on ROCm pads them to its own alignment (get_padding_alignment) in a layout not modelled here; counted as stored`, refusal: null };
+  }
   const choice = vllmMxfp4Backend(gpu.capability, release);
   if (choice.backend === null) {
     if (gpu.capability !== null && gpu.capability < MXFP4_MIN_CAPABILITY) {

@@ -36,7 +36,7 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
   const blockTokens = vllmBlockSize(spec.mla !== undefined, input.knobs.blockSize);
 
   const stored = input.weights(tp);
-  const mxfp4 = vllmMxfp4Layout(spec, input.weightsAsStored, { name: input.gpuName, capability: computeCapability(input.gpuName, input.gpuVendor) }, release, tp);
+  const mxfp4 = vllmMxfp4Layout(spec, input.weightsAsStored, { name: input.gpuName, vendor: input.gpuVendor, capability: computeCapability(input.gpuName, input.gpuVendor) }, release, tp);
   const weights = mxfp4 ? { ...stored, bytes: stored.bytes + mxfp4.extraBytes } : stored;
   const profile = vllmProfileRun(spec, release, batchedTokens, maxNumSeqs, tp, input.computeBytes);
   const nonTorch = release.runtime === "v0" ? NON_TORCH.v0 : NON_TORCH.v1 + (tp > 1 ? NON_TORCH.tensorParallel : 0);
