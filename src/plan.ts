@@ -5,7 +5,9 @@ import { quantizationRules } from "./estimate/tensor-roles.js";
 import type { EngineKnobs } from "./serve/accounting.js";
 import { planServing, type ServedWeights, type ServingOptions, type ServingPlan } from "./serve/serving.js";
 import { storedScheme } from "./estimate/weight-schemes.js";
-import { loadModel, type ConfigSource, type LoadedModel, type ManifestSource } from "./hub/load-model.js";
+import type { ConfigSource, LoadedModel, ManifestSource } from "./hub/load-model.js";
+import { loadCheckpoint } from "./load-checkpoint.js";
+import type { SentenceTransformerPlan } from "./model/sentence-transformers.js";
 import { hubSettingsFromEnv, type HubSettings } from "./hub/settings.js";
 import { parseModelRef } from "./model-id.js";
 import { checkAttentionAgainstHeaders } from "./model/check-against-headers.js";
@@ -117,8 +119,10 @@ export interface Plan {
   };
   weights: WeightsEstimate;
   kvCache: KvCacheEstimate & { dtype: KvFormatName };
-  /** Weights plus KV cache; activations and runtime overhead are not included. */
+  /** Weights plus KV cache (and an encoder's sentence-transformers Dense layers); activations and runtime overhead are not included. */
   total: { bytes: number };
+  /** Encoders with a modules.json: pooling, Dense layers and the embedding's width. */
+  sentenceTransformers: SentenceTransformerPlan | null;
   /** Encoders only: the estimated peak activations of one forward pass over `batch` × `context` tokens (not in `total`). */
   encoderActivations: EncoderActivations | null;
   /** Present when serving was asked for: estimates per engine profile, GPU fit. */
@@ -152,7 +156,7 @@ export async function plan(modelId: string, options: PlanOptions & { hub?: Parti
   const request = options.serving ?? (options.servingByDefault ? {} : undefined);
   const serving = request ? await resolveServing(request) : undefined;
   const settings = resolveHubSettings(options.hub);
-  const loaded = await loadModel(ref, settings);
+  const loaded = await loadCheckpoint(ref, settings);
   if (!options.prompt) return planLoadedModel(loaded, options, serving);
 
   if (options.context !== undefined) throw new UsageError("give either a context or a prompt to size it from, not both");
@@ -314,6 +318,8 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
   for (const cache of caches) layerKinds[cache.kind] += 1;
   const firstSliding = caches.find((cache) => cache.kind === "sliding");
   const firstChunked = caches.find((cache) => cache.kind === "chunked");
+  // Only an encoder's: a decoder repo's modules.json (rare) describes an embedding head not modelled here.
+  const sentenceTransformers = spec.encoderOnly ? (loaded.sentenceTransformers ?? null) : null;
   return {
     schema: "vramplan.plan/1",
     model: {
@@ -358,14 +364,31 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
     options: { context, contextSource, prompt: null, batch, kvDtype, kvDtypeSource },
     weights,
     kvCache,
-    total: { bytes: weights.bytes + kvCache.bytes },
+    total: { bytes: weights.bytes + kvCache.bytes + (sentenceTransformers?.denseBytes ?? 0) },
+    sentenceTransformers,
     encoderActivations: spec.encoderOnly ? encoderForwardActivations(spec, batch, context, COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"]) : null,
     serving: servingPlan,
     warnings,
     notes: spec.encoderOnly
-      ? [...loaded.notes, `an encoder (${spec.modelType}) reads each input in one forward pass and keeps no KV cache: memory is the weights plus that pass's activations, which grow with batch × sequence length (~activations, an estimate outside the total)`]
+      ? [
+          ...loaded.notes,
+          `an encoder (${spec.modelType}) reads each input in one forward pass and keeps no KV cache: memory is the weights plus that pass's activations, which grow with batch × sequence length (~activations, an estimate outside the total)`,
+          ...(sentenceTransformers ? [describeSentenceTransformers(sentenceTransformers)] : []),
+        ]
       : loaded.notes,
   };
+}
+
+/** One line: how the modules turn token states into the embedding, and what the Dense layers weigh. */
+function describeSentenceTransformers(modules: SentenceTransformerPlan): string {
+  const pooling = modules.pooling.length > 0 ? `${modules.pooling.join(" + ")} pooling` : "no pooling config";
+  const dense = modules.dense.map((layer) => `${layer.path} ${formatInt(layer.inFeatures)}→${formatInt(layer.outFeatures)}${layer.bias ? " with bias" : ""}`);
+  const parts = [
+    `sentence-transformers (modules.json): ${pooling}${modules.dimensions !== null ? ` → ${formatInt(modules.dimensions)} dimensions` : ""}${modules.normalized ? ", normalized" : ""}`,
+    ...(dense.length > 0 ? [`Dense ${dense.join(", ")}: ${formatInt(modules.denseParameters)} parameters, ${formatInt(modules.denseBytes)} B in fp32 (derived from their config.json; in the total)`] : []),
+    ...(modules.notCounted.length > 0 ? [`not counted: ${modules.notCounted.join(", ")}`] : []),
+  ];
+  return parts.join("; ");
 }
 
 /**

@@ -1,7 +1,8 @@
 import { isVramplanError, type ErrorCode } from "../errors.js";
 import type { GgufRepoPlan } from "../gguf/gguf-plan.js";
 import type { GgufRepo } from "../gguf/load-gguf-repo.js";
-import { loadModel, type LoadedModel } from "../hub/load-model.js";
+import type { LoadedModel } from "../hub/load-model.js";
+import { loadCheckpoint } from "../load-checkpoint.js";
 import type { HubSettings } from "../hub/settings.js";
 import type { ModelRef } from "../model-id.js";
 import { planLoadedModel, type Plan, type PlanOptions } from "../plan.js";
@@ -56,7 +57,7 @@ type Loaded = { kind: "safetensors"; model: LoadedModel } | { kind: "gguf"; repo
 async function load(ref: ModelRef, hub: HubSettings): Promise<Loaded> {
   if (isGgufFirst(ref.id)) return { kind: "gguf", repo: await loadGguf(ref, hub) };
   try {
-    return { kind: "safetensors", model: await loadModel(ref, hub) };
+    return { kind: "safetensors", model: await loadCheckpoint(ref, hub) };
   } catch (error) {
     if (!meansNoCheckpoint(error)) throw error;
     return otherRepoKind(ref, hub, {}, error);

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { MalformedFileError, OfflineNotCachedError } from "../errors.js";
 import type { TensorManifest } from "../model/manifest.js";
+import type { SentenceTransformerPlan } from "../model/sentence-transformers.js";
 import type { ModelRef } from "../model-id.js";
 import { DEFAULT_REVISION, isCommitHash } from "../model-id.js";
 import type { RawConfig } from "../model/raw-config.js";
@@ -31,6 +32,8 @@ export interface LoadedModel {
   manifestSource: ManifestSource | undefined;
   /** One-line facts the user should see (fallbacks, missing headers). */
   notes: string[];
+  /** An encoder's sentence-transformers modules (pooling, Dense layers), when the repo has modules.json. */
+  sentenceTransformers?: SentenceTransformerPlan;
 }
 
 const CONFIG_FILE = "config.json";

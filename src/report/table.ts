@@ -49,10 +49,12 @@ export function notIncluded(plan: Plan): string {
 /** The table's rows: what, exact bytes, how it was counted. */
 export function planRows(plan: Plan): [string, number, string][] {
   const activations = plan.encoderActivations;
+  const dense = plan.sentenceTransformers && plan.sentenceTransformers.dense.length > 0 ? plan.sentenceTransformers : null;
   return [
     ["weights", plan.weights.bytes, weightsDetail(plan)],
+    ...(dense ? [["Dense layers", dense.denseBytes, `derived: ${formatInt(dense.denseParameters)} parameters in fp32 from ${dense.dense.map((layer) => `${layer.path}/config.json`).join(", ")} (sentence-transformers)`] as [string, number, string]] : []),
     ["KV cache", plan.kvCache.bytes, kvDetail(plan)],
-    ["total", plan.total.bytes, "weights + KV cache"],
+    ["total", plan.total.bytes, dense ? "weights + Dense layers + KV cache" : "weights + KV cache"],
     ...(activations ? [["~activations", activations.bytes, `estimate, not in the total: one forward pass, ${activations.formula}`] as [string, number, string]] : []),
   ];
 }

@@ -5,6 +5,7 @@ import { planTrain } from "../../src/train.js";
 import { readModelIds } from "../../src/batch/read-ids.js";
 import { runBatch } from "../../src/batch/run-batch.js";
 import { renderBatch } from "../../src/report/batch-formats.js";
+import { renderPlanTable } from "../../src/report/table.js";
 import { MockHub, type MockTensor } from "../support/mock-hub.js";
 import { startMswHub } from "../support/msw-hub.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
@@ -54,7 +55,30 @@ function miniLmTensors(): MockTensor[] {
   return tensors;
 }
 
-const hub = new MockHub({ fixturesRoot: false, models: { "sentence-transformers/all-MiniLM-L6-v2": { config: CONFIG, files: [{ path: "model.safetensors", tensors: miniLmTensors() }] } } });
+/*
+ * The same encoder as a sentence-transformers repo with a Dense layer after pooling (as
+ * sentence-transformers' models/Pooling.py and Dense.py save their config.json): mean pooling
+ * of 384 values, Dense 384 → 256 with a bias and Tanh, then Normalize.
+ */
+const MODULES = [
+  { idx: 0, name: "0", path: "", type: "sentence_transformers.models.Transformer" },
+  { idx: 1, name: "1", path: "1_Pooling", type: "sentence_transformers.models.Pooling" },
+  { idx: 2, name: "2", path: "2_Dense", type: "sentence_transformers.models.Dense" },
+  { idx: 3, name: "3", path: "3_Normalize", type: "sentence_transformers.models.Normalize" },
+];
+const POOLING = { word_embedding_dimension: 384, pooling_mode_cls_token: false, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: false, pooling_mode_mean_sqrt_len_tokens: false, pooling_mode_weightedmean_tokens: false, pooling_mode_lasttoken: false, include_prompt: true };
+const DENSE = { in_features: 384, out_features: 256, bias: true, activation_function: "torch.nn.modules.activation.Tanh" };
+const withModules = (modules: string) => ({ config: CONFIG, files: [{ path: "model.safetensors", tensors: miniLmTensors() }], extra: { "modules.json": modules, "1_Pooling/config.json": JSON.stringify(POOLING), "2_Dense/config.json": JSON.stringify(DENSE) } });
+
+const hub = new MockHub({
+  fixturesRoot: false,
+  models: {
+    "sentence-transformers/all-MiniLM-L6-v2": { config: CONFIG, files: [{ path: "model.safetensors", tensors: miniLmTensors() }] },
+    "example/minilm-dense-256": withModules(JSON.stringify(MODULES)),
+    "example/minilm-broken-modules": withModules("[{"),
+    "example/minilm-escaping-modules": withModules(JSON.stringify([{ path: "../other", type: "sentence_transformers.models.Dense" }])),
+  },
+});
 const server = startMswHub(hub);
 let settings: TempSettings;
 afterAll(() => server.close());
@@ -109,5 +133,41 @@ describe("an encoder (BERT, sentence-transformers)", () => {
     const cells = Object.fromEntries((header ?? "").split(",").map((name, index) => [name, (row ?? "").split(",")[index]]));
     // 22,713,216 parameters × 4 B (F32), and no KV cache.
     expect([cells["kind"], cells["model_type"], cells["weights_bytes"], cells["kv_cache_bytes"], cells["total_bytes"]]).toEqual(["safetensors", "bert", "90852864", "0", "90852864"]);
+  });
+
+  it("reads sentence-transformers' modules.json: pooling, the Dense layer's weights (in the total) and the embedding's width", async () => {
+    settings = await tempSettings();
+    const planned = await plan("example/minilm-dense-256", { hub: settings, context: 256, batch: 32 });
+    // Dense 384 → 256 with a bias: 384 × 256 + 256 = 98,560 parameters, 394,240 B in fp32.
+    expect(planned.sentenceTransformers).toMatchObject({ pooling: ["mean"], dimensions: 256, normalized: true, denseParameters: 98_560, denseBytes: 394_240, notCounted: [] });
+    expect(planned.weights.bytes).toBe(4 * 22_713_216);
+    expect(planned.total.bytes).toBe(4 * 22_713_216 + 394_240);
+    expect(planned.notes.join("\n")).toMatch(/mean pooling → 256 dimensions, normalized; Dense 2_Dense 384→256 with bias: 98,560 parameters/);
+    // The table shows the Dense layers as their own row, and the total as their sum.
+    const table = renderPlanTable(planned, { width: 100 });
+    expect(table).toMatch(/Dense layers\s+394,240/);
+    expect(table).toMatch(/total\s+91,247,104/);
+    // A repo without modules.json is planned as before, with nothing added.
+    const plain = await plan("sentence-transformers/all-MiniLM-L6-v2", { hub: settings, context: 256 });
+    expect([plain.sentenceTransformers, plain.total.bytes]).toEqual([null, 4 * 22_713_216]);
+  });
+
+  it("prefetch caches the modules too: the offline plan reads them with no request", async () => {
+    settings = await tempSettings();
+    await runBatch(readModelIds("example/minilm-dense-256\n"), { hub: settings, concurrency: 1 });
+    const before = hub.log.length;
+    const planned = await plan("example/minilm-dense-256", { hub: { ...settings, offline: true }, context: 256 });
+    expect(hub.log.length).toBe(before);
+    expect(planned.sentenceTransformers?.denseBytes).toBe(394_240);
+  });
+
+  it("a modules.json that is broken, or names a folder outside the repo, is said and left out: the plan is still made", async () => {
+    settings = await tempSettings();
+    const broken = await plan("example/minilm-broken-modules", { hub: settings, context: 256 });
+    expect([broken.sentenceTransformers, broken.total.bytes]).toEqual([null, 4 * 22_713_216]);
+    expect(broken.notes.join("\n")).toMatch(/modules\.json could not be read \(.*\): its pooling and Dense layers are left out/);
+    const escaping = await plan("example/minilm-escaping-modules", { hub: settings, context: 256 });
+    expect(escaping.sentenceTransformers).toBeNull();
+    expect(escaping.notes.join("\n")).toMatch(/names "\.\.\/other", not a plain folder name/);
   });
 });
