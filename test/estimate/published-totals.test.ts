@@ -95,6 +95,21 @@ describe("published totals from config.json alone (kind D)", () => {
     expect(planned.kvCache.bytes).toBe(61 * 1284 * 4096);
   });
 
+  it("Kimi-K2-Instruct (D06): config.json counts what its shard headers hold; the Hub's totals are 3,416 above both ways", async () => {
+    const config = await fixture("moonshotai--Kimi-K2-Instruct")();
+    const planned = planLoadedModel({ id: "moonshotai/Kimi-K2-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    // A public audit that read all 61 shard headers of Kimi-K2-Instruct (139,644 tensors) counts
+    // 1,026,408,232,448 logical parameters, fp8 scales excluded.
+    expect(planned.weights.parameters).toBe(1_026_408_232_448);
+    // Not explained: the Hub's total for -Instruct (1,026,408,235,864) and for -Base, which counts
+    // the stored values with the scales (1,026,470,731,056), are both 3,416 (56 per layer) higher.
+    expect(1_026_408_235_864 - planned.weights.parameters).toBe(3416);
+    expect(1_026_470_731_056 - (planned.weights.storedElements ?? 0)).toBe(3416);
+    const observations = sharedObservations();
+    const reported = observations?.find((candidate) => candidate.id === "D06")?.reported as Record<string, unknown> | undefined;
+    if (reported) expect([reported["parameter total"], reported["Kimi-K2-Base"]]).toEqual([1_026_408_235_864, 1_026_470_731_056]);
+  });
+
   it("the copies above are the observations file's figures", () => {
     const observations = sharedObservations();
     if (!observations) return;
