@@ -16,7 +16,7 @@ export function renderTrainTable(report: TrainReport, options: { explain?: boole
     { header: "GB (10^9)", align: "right" },
   ];
   out.push(...renderTable(columns, rows.map(([label, detail, bytes]) => [label, detail, formatInt(bytes), formatGiB(bytes), formatGB(bytes)]), layout));
-  const trainableBytes = report.modelStates.lines.filter((line) => !line.label.startsWith("frozen")).reduce((sum, line) => sum + line.bytes * (line.sharded ? o.gpus : 1), 0);
+  const trainableBytes = report.modelStates.lines.filter((line) => line.kind !== "frozen").reduce((sum, line) => sum + line.bytes * (line.sharded ? o.gpus : 1), 0);
   if (report.parameters.trainable > 0 && o.zero === 0) {
     // The model states of what trains, not the total above: LoRA's frozen base is not in it.
     out.push(...wrapText(`  (trainable parameters' states: ${trimNumber(trainableBytes / report.parameters.trainable)} B each${report.lora ? "; the frozen base is billed apart" : ""})`, layout, 1));

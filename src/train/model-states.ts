@@ -5,9 +5,13 @@ export type Precision = (typeof PRECISIONS)[number];
 export const OPTIMIZERS = ["adamw", "adamw-8bit", "paged-adamw-8bit", "adafactor", "sgd", "sgd-momentum", "lion"] as const;
 export type Optimizer = (typeof OPTIMIZERS)[number];
 
+/** What a state line holds, which decides where ZeRO and offloading put it. */
+export type StateKind = "weights" | "master" | "gradients" | "optimizer" | "frozen" | "gathered";
+
 /** One line of the model-state bill: a kind of state, its bytes per parameter and its total. */
 export interface StateLine {
   label: string;
+  kind: StateKind;
   parameters: number;
   bytesPerParameter: number;
   /** Bytes on one GPU, after ZeRO sharding. */
@@ -40,42 +44,42 @@ const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 export function trainableStates(shapes: ParameterShapes, precision: Precision, optimizer: Optimizer, shards: { optimizer: number; gradients: number; weights: number }): StateLine[] {
   const n = shapes.parameters;
   const lines: StateLine[] = [];
-  const line = (label: string, bytesPerParameter: number, shardCount: number, exactBytes?: number) =>
-    lines.push({ label, parameters: n, bytesPerParameter, bytes: Math.ceil((exactBytes ?? n * bytesPerParameter) / shardCount), sharded: shardCount > 1 });
+  const line = (kind: StateKind, label: string, bytesPerParameter: number, shardCount: number, exactBytes?: number) =>
+    lines.push({ label, kind, parameters: n, bytesPerParameter, bytes: Math.ceil((exactBytes ?? n * bytesPerParameter) / shardCount), sharded: shardCount > 1 });
 
   const pure16 = precision === "bf16";
-  if (precision === "fp32") line("fp32 weights", 4, shards.weights);
-  else line(`${precision === "mixed-fp16" ? "fp16" : "bf16"} weights`, 2, shards.weights);
-  if (precision === "mixed-bf16" || precision === "mixed-fp16") line("fp32 master weights", 4, shards.optimizer);
-  line(`${precision === "fp32" ? "fp32" : precision === "mixed-fp16" ? "fp16" : "bf16"} gradients`, precision === "fp32" ? 4 : 2, shards.gradients);
+  if (precision === "fp32") line("weights", "fp32 weights", 4, shards.weights);
+  else line("weights", `${precision === "mixed-fp16" ? "fp16" : "bf16"} weights`, 2, shards.weights);
+  if (precision === "mixed-bf16" || precision === "mixed-fp16") line("master", "fp32 master weights", 4, shards.optimizer);
+  line("gradients", `${precision === "fp32" ? "fp32" : precision === "mixed-fp16" ? "fp16" : "bf16"} gradients`, precision === "fp32" ? 4 : 2, shards.gradients);
 
   const stateBytes = pure16 ? 2 : 4;
   switch (optimizer) {
     case "adamw":
-      line(`AdamW moments (2 × ${pure16 ? "bf16" : "fp32"})`, 2 * stateBytes, shards.optimizer);
+      line("optimizer", `AdamW moments (2 × ${pure16 ? "bf16" : "fp32"})`, 2 * stateBytes, shards.optimizer);
       break;
     case "adamw-8bit":
     case "paged-adamw-8bit": {
       // Small tensors keep 32-bit states; the rest: two uint8 moments + fp32 absmax per 2,048.
       const large = n - shapes.smallTensorParameters;
       const bytes = large * 2 + 2 * ceilDiv(large, 2048) * 4 + shapes.smallTensorParameters * 8;
-      line(`8-bit AdamW moments (2 × uint8 + block scales)${optimizer === "paged-adamw-8bit" ? ", paged to CPU under pressure" : ""}`, n > 0 ? bytes / n : 0, shards.optimizer, bytes);
+      line("optimizer", `8-bit AdamW moments (2 × uint8 + block scales)${optimizer === "paged-adamw-8bit" ? ", paged to CPU under pressure" : ""}`, n > 0 ? bytes / n : 0, shards.optimizer, bytes);
       break;
     }
     case "adafactor": {
       // No momentum (transformers default); second moment factored into row and column sums.
       const vectors = n - shapes.matrixParameters;
       const bytes = (shapes.factoredRowsPlusColumns + vectors) * 4;
-      line("Adafactor factored second moment (rows + columns, fp32)", n > 0 ? bytes / n : 0, shards.optimizer, bytes);
+      line("optimizer", "Adafactor factored second moment (rows + columns, fp32)", n > 0 ? bytes / n : 0, shards.optimizer, bytes);
       break;
     }
     case "sgd":
       break;
     case "sgd-momentum":
-      line(`SGD momentum (${pure16 ? "bf16" : "fp32"})`, stateBytes, shards.optimizer);
+      line("optimizer", `SGD momentum (${pure16 ? "bf16" : "fp32"})`, stateBytes, shards.optimizer);
       break;
     case "lion":
-      line(`Lion momentum (${pure16 ? "bf16" : "fp32"})`, stateBytes, shards.optimizer);
+      line("optimizer", `Lion momentum (${pure16 ? "bf16" : "fp32"})`, stateBytes, shards.optimizer);
       break;
   }
   return lines;
@@ -93,8 +97,6 @@ export const OFFLOADS = ["none", "optimizer", "all"] as const;
 /** DeepSpeed offload_optimizer ("optimizer"), and offload_param too ("all"); FSDP's CPUOffload is "all". */
 export type Offload = (typeof OFFLOADS)[number];
 
-const OPTIMIZER_SIDE = /master|moments|momentum|second moment|fp32 gradient partitions/;
-
 /**
  * A full fine-tune's states where DeepSpeed puts them (runtime/zero/stage3.py; its own
  * estimate_zero3_model_states_mem_needs states the same arithmetic): ZeRO 3 reduces gradients
@@ -108,16 +110,19 @@ export function deepspeedPlacement(lines: StateLine[], options: { stage: ZeroSta
   let placed = lines;
   if (options.stage === 3 && options.mixed && !options.fsdp) {
     placed = placed.map((line) =>
-      /^(bf16|fp16) gradients$/.test(line.label)
+      line.kind === "gradients"
         ? { ...line, label: "fp32 gradient partitions", bytesPerParameter: 4, bytes: Math.ceil((line.parameters * 4) / options.gpus), sharded: options.gpus > 1 }
         : line,
     );
     const gathered = options.largestModuleParameters;
-    placed.push({ label: "largest module, gathered (16-bit w + g)", parameters: gathered, bytesPerParameter: 4, bytes: gathered * 4, sharded: false });
+    placed.push({ label: "largest module, gathered (16-bit w + g)", kind: "gathered", parameters: gathered, bytesPerParameter: 4, bytes: gathered * 4, sharded: false });
   }
   if (options.offload === "none") return placed;
+  // offload_optimizer takes what the optimizer step reads and writes; DeepSpeed's ZeRO 3 reduces
+  // the gradients into that partition too. offload_param takes everything but the gathered module.
+  const stepSide = (line: StateLine) => line.kind === "master" || line.kind === "optimizer" || (line.kind === "gradients" && options.stage === 3 && options.mixed && !options.fsdp);
   return placed.map((line) => {
-    const toHost = options.offload === "all" ? !line.label.startsWith("largest module") : OPTIMIZER_SIDE.test(line.label);
+    const toHost = options.offload === "all" ? line.kind !== "gathered" : stepSide(line);
     return toHost ? { ...line, label: `on CPU: ${line.label}`, bytes: 0, hostBytes: line.bytes } : line;
   });
 }

@@ -171,6 +171,7 @@ function frozenBase(input: TrainInput, options: TrainOptions, total: number, wei
     const stored = input.weights.bytes - input.weights.buffers.bytes - mtp;
     return [
       {
+        kind: "frozen",
         label: `frozen base weights as stored (${input.rules.method}${input.weights.source === "config" ? `, derived from quantization_config` : ""})`,
         parameters: frozen,
         bytesPerParameter: frozen > 0 ? stored / frozen : 0,
@@ -181,7 +182,7 @@ function frozenBase(input: TrainInput, options: TrainOptions, total: number, wei
   }
   if (options.method === "lora") {
     const bytesPerParameter = options.precision === "fp32" ? 4 : COMPUTE_DTYPE_BYTES[input.spec.dtype === "fp32" ? "bf16" : (input.spec.dtype ?? "bf16")];
-    return [{ label: `frozen base weights (${options.precision === "fp32" ? "fp32" : "16-bit"})`, parameters: frozen, bytesPerParameter, bytes: Math.ceil((frozen * bytesPerParameter) / weightShards), sharded: weightShards > 1 }];
+    return [{ kind: "frozen", label: `frozen base weights (${options.precision === "fp32" ? "fp32" : "16-bit"})`, parameters: frozen, bytesPerParameter, bytes: Math.ceil((frozen * bytesPerParameter) / weightShards), sharded: weightShards > 1 }];
   }
   // QLoRA (Dettmers et al. 2023): the decoder's Linear weights in NF4 with double quantization;
   // PEFT's prepare_model_for_kbit_training casts every other parameter (embeddings, lm_head,
@@ -190,8 +191,8 @@ function frozenBase(input: TrainInput, options: TrainOptions, total: number, wei
   const nf4 = requantize(inventory, { kind: "nf4", name: "nf4" }, { numLayers: input.spec.numLayers, moe: input.spec.moe !== undefined });
   const kept = nf4.parameters - nf4.quantizedParameters;
   return [
-    { label: "frozen base linears (NF4, double quantization)", parameters: nf4.quantizedParameters, bytesPerParameter: nf4.quantizedParameters > 0 ? nf4.quantizedBytes / nf4.quantizedParameters : 0, bytes: Math.ceil(nf4.quantizedBytes / weightShards), sharded: weightShards > 1 },
-    { label: "frozen embeddings, lm_head, norms in fp32 (PEFT k-bit prep)", parameters: kept, bytesPerParameter: 4, bytes: Math.ceil((kept * 4) / weightShards), sharded: weightShards > 1 },
+    { kind: "frozen", label: "frozen base linears (NF4, double quantization)", parameters: nf4.quantizedParameters, bytesPerParameter: nf4.quantizedParameters > 0 ? nf4.quantizedBytes / nf4.quantizedParameters : 0, bytes: Math.ceil(nf4.quantizedBytes / weightShards), sharded: weightShards > 1 },
+    { kind: "frozen", label: "frozen embeddings, lm_head, norms in fp32 (PEFT k-bit prep)", parameters: kept, bytesPerParameter: 4, bytes: Math.ceil((kept * 4) / weightShards), sharded: weightShards > 1 },
   ];
 }
 
