@@ -105,6 +105,6 @@ export function trainFitParts(report: TrainReport): string[] | null {
     `on ${o.gpus} × ${fit.gpu.name} (${fit.gpu.memoryGiB} GB, ${formatGiB(fit.capacityBytes)} GiB as CUDA reports it): ${fit.fits ? "fits" : "does not fit"}`,
     `largest micro-batch at seq ${formatInt(o.seq)}: ${fit.largestMicroBatch > 0 ? fit.largestMicroBatch : "— (not even 1)"}`,
     `longest seq at micro-batch ${o.microBatch}: ${fit.longestSeq > 0 ? formatInt(fit.longestSeq) : "— (none fits)"}`,
-    `fewest ${fit.gpu.name}s for this run: ${fit.smallestGpuCount === null ? "more than 64" : fit.smallestGpuCount}${fit.smallestGpuCount !== null && fit.smallestGpuCount > 1 ? ` with ZeRO ${fit.smallestGpuCountZero}${o.zero === 0 ? " (ZeRO 0 replicates every state, so it cannot use more GPUs)" : ""}` : ""}`,
+    `fewest ${fit.gpu.name}s for this run: ${fit.smallestGpuCount === null ? "more than 64" : fit.smallestGpuCount}${fit.smallestGpuCount !== null && fit.smallestGpuCount > 1 ? ` with ${o.fsdp ? "FSDP" : `ZeRO ${fit.smallestGpuCountZero}`}${fit.smallestGpuCountFsdp !== null && fit.smallestGpuCountFsdp !== fit.smallestGpuCount ? `, ${fit.smallestGpuCountFsdp} with FSDP` : ""}${o.zero === 0 ? " (ZeRO 0 replicates every state, so it cannot use more GPUs)" : ""}` : ""}`,
   ];
 }

@@ -65,6 +65,8 @@ export interface TrainFit {
   smallestGpuCount: number | null;
   /** The ZeRO stage that count assumes: the chosen one, or 3 when the choice (0) shards nothing. */
   smallestGpuCountZero: ZeroStage;
+  /** With nothing sharded chosen: the fewest GPUs under FSDP full shard instead of DeepSpeed ZeRO 3 (16 B, not 18 B, a parameter). */
+  smallestGpuCountFsdp: number | null;
 }
 
 const RUNTIME_BYTES = 2 ** 30 / 2;
@@ -263,5 +265,6 @@ function fitSearch(input: TrainInput, options: TrainOptions, gpu: Gpu): TrainFit
     // ZeRO 0 replicates every state, so more GPUs never help: count with ZeRO 3 instead.
     smallestGpuCount: counts.find((gpus) => fitsWith({ gpus, zero: options.zero === 0 && gpus > 1 ? 3 : options.zero })) ?? null,
     smallestGpuCountZero: options.zero === 0 ? 3 : options.zero,
+    smallestGpuCountFsdp: options.zero === 0 && !options.fsdp ? (counts.find((gpus) => fitsWith(gpus > 1 ? { gpus, zero: 3, fsdp: true } : { gpus })) ?? null) : null,
   };
 }

@@ -173,5 +173,10 @@ describe("fit search", () => {
     const gpus = full.fit!.smallestGpuCount!;
     expect(planTrainLoaded(model, request({ method: "full", gpus, zero: 3 }), null).totalPerGpu).toBeLessThanOrEqual(capacity);
     expect(planTrainLoaded(model, request({ method: "full", gpus: gpus / 2, zero: 3 }), null).totalPerGpu).toBeGreaterThan(capacity);
+    // FSDP's 16 B a parameter against DeepSpeed's 18 B and gathered embedding: at 2,048 tokens two
+    // H100s hold it under FSDP (16Ψ/2 = 64.2 GB) but not under ZeRO 3 (18Ψ/2 + 4 × 525,336,576 = 74.4 GB).
+    const short = planTrainLoaded(model, request({ method: "full", seq: 2048 }), h100).fit!;
+    expect([short.smallestGpuCount, short.smallestGpuCountFsdp]).toEqual([4, 2]);
+    expect(planTrainLoaded(model, request({ method: "full", seq: 2048, gpus: 2, zero: 3, fsdp: true }), null).totalPerGpu).toBeLessThanOrEqual(capacity);
   });
 });
