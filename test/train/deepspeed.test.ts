@@ -3,6 +3,7 @@ import { isVramplanError } from "../../src/errors.js";
 import { planTrainLoaded, type TrainRequest } from "../../src/train.js";
 import type { Offload } from "../../src/train/model-states.js";
 import { sharedObservations } from "../support/realworld.js";
+import { trainRequest } from "../support/train-request.js";
 
 /*
  * DeepSpeed's own estimator, estimate_zero3_model_states_mem_needs_all_live, run on 1 node of 4 GPUs
@@ -24,22 +25,8 @@ const llama2 = (hidden: number, intermediate: number, layers: number) => ({
   torch_dtype: "float16",
 });
 
-const request = (offload: Offload): TrainRequest => ({
-  method: "full",
-  precision: "mixed-bf16",
-  optimizer: "adamw",
-  seq: 4096,
-  microBatch: 1,
-  gradAccum: 1,
-  gpus: 4,
-  zero: 3,
-  offload,
-  flashAttention: true,
-  checkpointing: "full",
-  loss: "naive",
-  loraRank: 16,
-  loraTargets: ["all-linear"],
-});
+// Full fine-tune, mixed bf16, AdamW, ZeRO 3 on 4 GPUs: the model states the estimator sizes.
+const request = (offload: Offload): TrainRequest => trainRequest({ gpus: 4, zero: 3, offload, checkpointing: "full" });
 
 const plan = (config: Record<string, unknown>, offload: Offload) =>
   planTrainLoaded({ id: "meta-llama/Llama-2", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, request(offload), null);

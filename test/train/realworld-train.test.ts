@@ -6,6 +6,7 @@ import type { LoadedModel } from "../../src/hub/load-model.js";
 import { findGpu, customGpu } from "../../src/serve/gpu-catalog.js";
 import { planTrainLoaded, type TrainRequest } from "../../src/train.js";
 import { sharedObservations } from "../support/realworld.js";
+import { trainRequest } from "../support/train-request.js";
 
 /*
  * Training runs other people measured (../shared/realworld kind C), replayed with the settings they
@@ -19,21 +20,13 @@ import { sharedObservations } from "../support/realworld.js";
 const table: string[] = ["| id | model | memory | logged longest | vramplan | off by |", "|---|---|---|---|---|---|"];
 afterAll(() => console.log(table.join("\n")));
 
-const qlora: TrainRequest = {
+const qlora: TrainRequest = trainRequest({
   method: "qlora",
-  precision: "mixed-bf16",
-  optimizer: "adamw",
   seq: 1024,
-  microBatch: 1,
-  gradAccum: 1,
-  gpus: 1,
-  zero: 0,
-  flashAttention: true,
   checkpointing: "full",
-  loss: "naive",
   loraRank: 32,
   loraTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-};
+});
 
 async function llama31_8b(): Promise<LoadedModel> {
   const builtin = await loadBuiltinModel("meta-llama/Llama-3.1-8B");

@@ -4,6 +4,7 @@ import { deriveModelSpec } from "../../src/model/derive.js";
 import { estimateActivations } from "../../src/train/activations.js";
 import { loraAdapters } from "../../src/train/lora.js";
 import { planTrainLoaded, type TrainRequest } from "../../src/train.js";
+import { trainRequest } from "../support/train-request.js";
 import { fixtureConfig } from "../support/fixtures.js";
 import { runCliCaptured } from "../support/run-cli.js";
 
@@ -11,22 +12,7 @@ const loaded = async (id: string) => {
   const builtin = await loadBuiltinModel(id);
   return { id, revision: "main", commit: undefined, configSource: "builtin" as const, config: builtin!.config, manifest: builtin!.manifest, manifestSource: builtin!.manifest ? ("builtin" as const) : undefined, notes: [] };
 };
-const request = (overrides: Partial<TrainRequest> = {}): TrainRequest => ({
-  method: "full",
-  precision: "mixed-bf16",
-  optimizer: "adamw",
-  seq: 4096,
-  microBatch: 1,
-  gradAccum: 1,
-  gpus: 1,
-  zero: 0,
-  flashAttention: true,
-  checkpointing: "none",
-  loss: "naive",
-  loraRank: 16,
-  loraTargets: ["all-linear"],
-  ...overrides,
-});
+const request = trainRequest;
 const LLAMA_8B = 8_030_261_248;
 const ENV = (root: string) => ({ HF_HUB_OFFLINE: "1", HF_HUB_CACHE: `${root}/hf`, VRAMPLAN_CACHE: `${root}/vp` });
 
