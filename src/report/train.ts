@@ -57,9 +57,8 @@ export function explainTrain(report: TrainReport): string[] {
     lines.push("DeepSpeed ZeRO 3 (runtime/zero/stage3.py): gradients are reduced into fp32 partitions (18 B per parameter with AdamW over the GPUs, as estimate_zero3_model_states_mem_needs counts), and the largest module's 16-bit weights and gradients are gathered whole (4 B × its parameters)");
   }
   if (o.offload && o.offload !== "none") lines.push(`offload ${o.offload}: ${o.offload === "optimizer" ? "the fp32 master, moments and fp32 gradients live in CPU memory (DeepSpeed offload_optimizer)" : "every sharded state lives in CPU memory (DeepSpeed offload_param + offload_optimizer, or FSDP CPUOffload)"}; the GPU keeps what the step gathers`);
-  const residualBytes = o.method === "qlora" || o.precision === "fp32" ? 4 : 2;
   if (o.method === "qlora") lines.push("QLoRA: PEFT's prepare_model_for_kbit_training casts embeddings and norms to fp32, so the hidden states between layers (and the norms' values) are fp32 while autocast runs the linears in 16 bits");
-  if (o.checkpointing === "full") lines.push(`full checkpointing keeps each layer's input (${residualBytes}·s·b·h) and recomputes one layer at a time: ${formatInt(a.layersBytes)} B`);
+  if (o.checkpointing === "full") lines.push(`full checkpointing keeps each layer's input (${a.residualBytes}·s·b·h) and recomputes one layer at a time: ${formatInt(a.layersBytes)} B`);
   else lines.push(`${a.layers} layers × ${formatInt(a.perLayer.total)} = ${formatInt(a.layersBytes)} B${o.checkpointing === "selective" ? " (selective recomputation drops the score terms)" : ""}`);
   if (o.loss === "naive") lines.push(`logits and loss: ${formatInt(o.seq * o.microBatch)} positions × vocabulary × (2 B bf16 logits + 4 B fp32 copy + 4 B log-softmax + 4 B gradient) = ${formatInt(a.logitsBytes)} B; --loss chunked avoids it`);
   lines.push("gradient accumulation adds no activation memory: each micro-batch's activations are freed after its backward pass");

@@ -42,6 +42,8 @@ export interface ActivationEstimate {
   embeddingBytes: number;
   /** Logits and the loss's buffers: b·s·V values (formulas.md "Logits and loss"). */
   logitsBytes: number;
+  /** Bytes per value of the hidden states between layers (what full checkpointing keeps). */
+  residualBytes: number;
   total: number;
 }
 
@@ -98,7 +100,7 @@ export function estimateActivations(spec: ModelSpec, options: ActivationOptions)
   // Naive loss: bf16 logits, their fp32 copy, fp32 log-softmax for backward and its fp32 gradient
   // (engines.md §4.3: 14 bytes per logit); chunked loss keeps a chunk at a time.
   const logitsBytes = options.loss === "naive" ? s * b * spec.vocabSize * (options.bytesPerValue + 12) : 0;
-  return { perLayer, layers: L, layersBytes, embeddingBytes, logitsBytes, total: layersBytes + embeddingBytes + logitsBytes };
+  return { perLayer, layers: L, layersBytes, embeddingBytes, logitsBytes, residualBytes: residual, total: layersBytes + embeddingBytes + logitsBytes };
 }
 
 function windowOf(spec: ModelSpec): number | undefined {
