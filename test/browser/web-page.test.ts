@@ -1,11 +1,9 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseCommand } from "../../src/cli/main.js";
-import { createPlannerServer } from "../../src/server/planner-server.js";
+import { startPlanner } from "../support/planner-server.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
 
 /*
@@ -28,10 +26,7 @@ describe.skipIf(!CHROMIUM)("the web page in Chromium", () => {
 
   beforeAll(async () => {
     settings = await tempSettings({ offline: true, token: TOKEN });
-    const server = createPlannerServer({ hub: settings, parseCommand });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    ({ base, close: closeServer } = await startPlanner({ hub: settings }));
     const { chromium } = await import("playwright-core");
     browser = await chromium.launch({ executablePath: CHROMIUM as string, args: ["--no-sandbox"] });
     await mkdir(SHOTS, { recursive: true });

@@ -1,9 +1,7 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCommand } from "../../src/cli/main.js";
-import { createPlannerServer } from "../../src/server/planner-server.js";
 import { startHttpHub, type RunningHub } from "../support/http-hub.js";
 import { MockHub } from "../support/mock-hub.js";
+import { startPlanner } from "../support/planner-server.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
 
 /*
@@ -32,10 +30,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   running = await startHttpHub(hub);
   settings = await tempSettings({ endpoint: running.endpoint, transport: undefined, token: TOKEN, timeoutMs: 3000 });
-  const server = createPlannerServer({ hub: settings, parseCommand });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  ({ base, close } = await startPlanner({ hub: settings }));
 });
 afterAll(async () => {
   await close();

@@ -1,7 +1,5 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCommand } from "../../src/cli/main.js";
-import { createPlannerServer } from "../../src/server/planner-server.js";
+import { startPlanner } from "../support/planner-server.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
 
 /* The planner over HTTP, offline on the built-in set: every endpoint, its errors, a streamed batch. */
@@ -12,10 +10,7 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   settings = await tempSettings({ offline: true, token: TOKEN });
-  const server = createPlannerServer({ hub: settings, parseCommand, maxConcurrent: 2 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  ({ base, close } = await startPlanner({ hub: settings, maxConcurrent: 2 }));
 });
 afterAll(async () => {
   await close();

@@ -1,9 +1,7 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCommand } from "../../src/cli/main.js";
 import { findGpu } from "../../src/serve/gpu-catalog.js";
-import { createPlannerServer } from "../../src/server/planner-server.js";
 import { formQuery } from "../../src/server/web-page.js";
+import { startPlanner } from "../support/planner-server.js";
 import { tempSettings, type TempSettings } from "../support/temp-settings.js";
 
 /* The web page as HTML, offline on the built-in set: what the server renders before any script runs. */
@@ -14,10 +12,7 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   settings = await tempSettings({ offline: true, token: TOKEN });
-  const server = createPlannerServer({ hub: settings, parseCommand });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  ({ base, close } = await startPlanner({ hub: settings }));
 });
 afterAll(async () => {
   await close();
