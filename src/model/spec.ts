@@ -157,6 +157,17 @@ export interface ModelSpec {
  */
 export type VisionTowerSpec = QwenVisionTower | SiglipVisionTower | Llama4VisionTower;
 
+/** What every counted vision tower has: its layers, widths, input channels and patch size, and the text width it projects into. */
+interface VisionTowerShape {
+  depth: number;
+  hidden: number;
+  intermediate: number;
+  inChannels: number;
+  patch: number;
+  /** The language model's width, which the projector maps into. */
+  outHidden: number;
+}
+
 /**
  * Llama 4's vision model (modeling_llama4.py Llama4VisionModel) and its projector: an unfolded
  * linear patch embedding without bias, a class embedding and (image/patch)² + 1 learned positions,
@@ -164,41 +175,22 @@ export type VisionTowerSpec = QwenVisionTower | SiglipVisionTower | Llama4Vision
  * pixel-shuffle adapter's fc1 (intermediate → projector_input_dim) and fc2 (projector_output_dim²),
  * both without bias, then multi_modal_projector.linear_1 into the text width.
  */
-export interface Llama4VisionTower {
+export interface Llama4VisionTower extends VisionTowerShape {
   kind: "llama4";
-  depth: number;
-  hidden: number;
-  intermediate: number;
-  inChannels: number;
-  patch: number;
   imageSize: number;
   projectorInput: number;
   projectorOutput: number;
   visionOutput: number;
   projectorBias: boolean;
-  outHidden: number;
 }
 
-export interface SiglipVisionTower {
+export interface SiglipVisionTower extends VisionTowerShape {
   kind: "siglip";
-  depth: number;
-  hidden: number;
-  intermediate: number;
-  inChannels: number;
-  patch: number;
   imageSize: number;
-  /** The language model's width: Gemma 3's projector maps into it. */
-  outHidden: number;
 }
 
-export interface QwenVisionTower {
+export interface QwenVisionTower extends VisionTowerShape {
   kind: "qwen2_5_vl";
-  depth: number;
-  hidden: number;
-  intermediate: number;
-  inChannels: number;
-  patch: number;
   temporalPatch: number;
   spatialMerge: number;
-  outHidden: number;
 }
