@@ -232,6 +232,7 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
       format: KV_FORMATS[kvDtype],
       // Recurrent states stay in the model's dtype: --kv-dtype is the attention cache's.
       stateBytesPerElement: COMPUTE_DTYPE_BYTES[spec.dtype ?? "bf16"],
+      ...(spec.ssmStateDtype ? { ssmStateBytesPerElement: COMPUTE_DTYPE_BYTES[spec.ssmStateDtype] } : {}),
     }),
     dtype: kvDtype,
   };

@@ -80,7 +80,9 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
   // Qwen3-Next's module: a full-attention MoE layer, fc (2h → h) and three norms. DeepSeek-V3's
   // and GLM-4.5's: the same decoder layer, enorm, hnorm, eh_proj (2h → h), shared_head.norm, and
   // their own embed_tokens and shared_head.head (vocab × h each), stored beside the model's.
-  const mtpLayer = attentionPerLayer + normsPerLayer + experts * expertPerLayer + sharedPerLayer + routerPerLayer + 2 * h * h + 3 * normWidth;
+  // Its MLP is the model's: routed and shared experts with a router, or Qwen3.5's dense one.
+  const mtpMlp = experts > 0 ? experts * expertPerLayer + sharedPerLayer + routerPerLayer : denseMlpPerLayer;
+  const mtpLayer = attentionPerLayer + normsPerLayer + mtpMlp + 2 * h * h + 3 * normWidth;
   const multiTokenPrediction =
     spec.multiTokenPredictionLayers === 0
       ? 0

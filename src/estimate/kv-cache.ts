@@ -20,8 +20,11 @@ export interface KvLayerGroup {
   bytesPerElement: number;
   /** For MLA: what caching per-head K and V would take instead, for contrast. */
   expandedBytes: number | null;
-  /** For a recurrent state: its elements (conv + SSM) per sequence per layer. */
-  stateElements: { conv: number; ssm: number } | null;
+  /**
+   * For a recurrent state: its elements (conv + SSM) per sequence per layer, and the SSM part's
+   * element width where it differs from the conv part's (`bytesPerElement`).
+   */
+  stateElements: { conv: number; ssm: number; ssmBytesPerElement: number } | null;
   bytes: number;
 }
 
@@ -48,6 +51,8 @@ export interface KvCacheOptions {
   format?: KvFormat;
   /** Element width of recurrent states: the model's dtype (vLLM's mamba_cache_dtype=auto). */
   stateBytesPerElement?: number;
+  /** Element width of the SSM (temporal) part of a state, where the model asks for its own (ModelSpec.ssmStateDtype). */
+  ssmStateBytesPerElement?: number;
 }
 
 /**
@@ -97,7 +102,8 @@ function groupFor(cache: LayerCache, options: KvCacheOptions, stateBytesPerEleme
   const row = (elements: number) => (options.format ? kvRowBytes(options.format, elements) : elements * options.bytesPerElement);
   switch (cache.kind) {
     case "state": {
-      const perSequence = (cache.convElements + cache.ssmElements) * stateBytesPerElement;
+      const ssmBytesPerElement = options.ssmStateBytesPerElement ?? stateBytesPerElement;
+      const perSequence = cache.convElements * stateBytesPerElement + cache.ssmElements * ssmBytesPerElement;
       return {
         ...base,
         kind: "state",
@@ -109,7 +115,7 @@ function groupFor(cache: LayerCache, options: KvCacheOptions, stateBytesPerEleme
         bytesPerTokenPerLayer: 0,
         bytesPerSequencePerLayer: perSequence,
         bytesPerElement: stateBytesPerElement,
-        stateElements: { conv: cache.convElements, ssm: cache.ssmElements },
+        stateElements: { conv: cache.convElements, ssm: cache.ssmElements, ssmBytesPerElement },
       };
     }
     case "mla": {

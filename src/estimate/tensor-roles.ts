@@ -146,6 +146,8 @@ export function componentOf(name: string, numLayers: number): Component {
   if (VISION_PREFIX.test(name)) return "vision tower";
   // DeepSeek-V3 ships its multi-token-prediction module as layer num_hidden_layers (61);
   // vLLM loads it only for speculative decoding.
+  // Qwen3-Next and Qwen3.5 keep theirs under `mtp.` (layers, fc, norms).
+  if (name.startsWith("mtp.")) return "multi-token prediction";
   const layer = /^model\.layers\.(\d+)\./.exec(name);
   if (layer && Number(layer[1]) >= numLayers) return "multi-token prediction";
   return "language model";

@@ -1,7 +1,8 @@
-import type { Llama4VisionTower, QwenVisionTower, SiglipVisionTower, VisionTowerSpec } from "../model/spec.js";
+import type { Llama4VisionTower, Qwen3VisionTower, QwenVisionTower, SiglipVisionTower, VisionTowerSpec } from "../model/spec.js";
 
 /** A vision tower's parameters counted from its config, module by module (VisionTowerSpec says which). */
 export interface VisionTowerCount {
+  kind: VisionTowerSpec["kind"];
   parameters: number;
   patchEmbedding: number;
   perBlock: number;
@@ -10,7 +11,16 @@ export interface VisionTowerCount {
 }
 
 export function visionTowerParameters(tower: VisionTowerSpec): VisionTowerCount {
-  return tower.kind === "siglip" ? siglip(tower) : tower.kind === "llama4" ? llama4Vision(tower) : qwenVision(tower);
+  switch (tower.kind) {
+    case "siglip":
+      return siglip(tower);
+    case "llama4":
+      return llama4Vision(tower);
+    case "qwen3_vl":
+      return qwen3Vision(tower);
+    case "qwen2_5_vl":
+      return qwenVision(tower);
+  }
 }
 
 const linear = (inputs: number, outputs: number) => inputs * outputs + outputs;
@@ -23,7 +33,20 @@ function qwenVision(tower: QwenVisionTower): VisionTowerCount {
   // ln_q (RMSNorm over the vision width), then two linears over spatial_merge_size² patches.
   const context = h * tower.spatialMerge * tower.spatialMerge;
   const merger = h + linear(context, context) + linear(context, tower.outHidden);
-  return { parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
+  return { kind: tower.kind, parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
+}
+
+function qwen3Vision(tower: Qwen3VisionTower): VisionTowerCount {
+  const { hidden: h, intermediate: i, depth } = tower;
+  // The Conv3d with its bias, and the learned position table (interpolated per image).
+  const patchEmbedding = linear(tower.inChannels * tower.temporalPatch * tower.patch * tower.patch, h) + tower.positions * h;
+  // norm1 and norm2 (LayerNorm weight and bias), qkv, proj, linear_fc1, linear_fc2.
+  const perBlock = 2 * 2 * h + linear(h, 3 * h) + linear(h, h) + linear(h, i) + linear(i, h);
+  const context = h * tower.spatialMerge * tower.spatialMerge;
+  const mergerLinears = linear(context, context) + linear(context, tower.outHidden);
+  // The final merger normalises before the shuffle (vision width); the deepstack ones after it.
+  const merger = 2 * h + mergerLinears + tower.deepstackMergers * (2 * context + mergerLinears);
+  return { kind: tower.kind, parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
 }
 
 function siglip(tower: SiglipVisionTower): VisionTowerCount {
@@ -35,7 +58,7 @@ function siglip(tower: SiglipVisionTower): VisionTowerCount {
   const perBlock = 2 * 2 * h + 4 * linear(h, h) + linear(h, i) + linear(i, h);
   // post_layernorm; Gemma 3's projector: mm_soft_emb_norm (RMSNorm) and mm_input_projection_weight.
   const merger = 2 * h + h + h * tower.outHidden;
-  return { parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
+  return { kind: tower.kind, parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
 }
 
 function llama4Vision(tower: Llama4VisionTower): VisionTowerCount {
@@ -47,5 +70,5 @@ function llama4Vision(tower: Llama4VisionTower): VisionTowerCount {
   const perBlock = 4 * linear(h, h) + linear(h, i) + linear(i, h) + 2 * 2 * h;
   // layernorm_pre and layernorm_post, the adapter's fc1 and fc2 (no bias), the projector's linear_1.
   const merger = 2 * 2 * h + i * tower.projectorInput + tower.projectorOutput * tower.projectorOutput + tower.visionOutput * tower.outHidden + (tower.projectorBias ? tower.outHidden : 0);
-  return { parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
+  return { kind: tower.kind, parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
 }

@@ -1,5 +1,5 @@
 import { UnsupportedModelError } from "../errors.js";
-import { parseConfigDtype } from "./dtypes.js";
+import { parseConfigDtype, type ComputeDtype } from "./dtypes.js";
 import { deriveSsmLayers, type SsmLayer } from "./derive-state.js";
 import { biasedLayerNormLayout, ENCODER_DECODER_TYPES, familyOf, llamaLayout, type FamilyRules, type MoeRules } from "./families.js";
 import {
@@ -104,8 +104,9 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     moe: moe?.spec,
     mla,
     parametersFromConfig: layers.every((layer) => layer.caches.every((cache) => cache.kind !== "state" || cache.mixerParameters !== null)),
-    multiTokenPredictionLayers: readPositiveInt(config, ["num_nextn_predict_layers"])?.value ?? rules?.mtp?.layers ?? 0,
+    multiTokenPredictionLayers: declaredMtpLayers(config) ?? rules?.mtp?.layers ?? 0,
     multiTokenPredictionKind: rules?.mtp?.kind,
+    ...(modelType?.startsWith("qwen3_5") ? ssmStateDtype(config) : {}),
     hasVisionTower: readObject(rawConfig, "vision_config") !== undefined,
     visionTower: readVisionTower(rawConfig),
     encoderOnly: false,
@@ -168,6 +169,36 @@ function encoderOnlySpec(config: RawConfig): ModelSpec {
   };
 }
 
+/** Qwen3.5's `mamba_ssm_dtype` ("float32"): the SSM state's own dtype, apart from the model's. */
+function ssmStateDtype(config: RawConfig): { ssmStateDtype?: ComputeDtype } {
+  const declared = parseConfigDtype(config["mamba_ssm_dtype"]);
+  return declared ? { ssmStateDtype: declared } : {};
+}
+
+/**
+ * How many multi-token-prediction layers config.json says the checkpoint ships: DeepSeek and GLM
+ * name them num_nextn_predict_layers, Qwen3-Next and Qwen3.5 mtp_num_hidden_layers. An explicit 0
+ * means none (a checkpoint stripped of them), not "ask the family".
+ */
+function declaredMtpLayers(config: RawConfig): number | undefined {
+  for (const name of ["num_nextn_predict_layers", "mtp_num_hidden_layers"]) {
+    const value = config[name];
+    if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  }
+  return undefined;
+}
+
+/**
+ * The Qwen3-VL vision tower's checkpoints: Qwen3VLVisionConfig stacks three deepstack mergers by
+ * default ([8, 16, 24]); Qwen3_5VisionConfig has none.
+ */
+const QWEN3_VISION_DEFAULTS: Readonly<Record<string, { deepstackMergers: number }>> = {
+  qwen3_vl: { deepstackMergers: 3 },
+  qwen3_vl_moe: { deepstackMergers: 3 },
+  qwen3_5: { deepstackMergers: 0 },
+  qwen3_5_moe: { deepstackMergers: 0 },
+};
+
 /** The vision tower's shape, for the families whose modules vramplan knows (VisionTowerSpec). */
 function readVisionTower(config: RawConfig): VisionTowerSpec | undefined {
   const vision = readObject(config, "vision_config");
@@ -198,6 +229,24 @@ function readVisionTower(config: RawConfig): VisionTowerSpec | undefined {
       projectorOutput: field("projector_output_dim") ?? 4096,
       visionOutput: field("vision_output_dim") ?? 7680,
       projectorBias: readBoolean(vision, "multi_modal_projector_bias") ?? false,
+    };
+  }
+  const qwen3 = QWEN3_VISION_DEFAULTS[readString(config, "model_type") ?? ""];
+  if (qwen3) {
+    const [depth, hidden, intermediate, outHidden] = [field("depth") ?? 27, field("hidden_size") ?? 1152, field("intermediate_size") ?? 4304, field("out_hidden_size") ?? 3584];
+    const deepstack = vision["deepstack_visual_indexes"];
+    return {
+      kind: "qwen3_vl",
+      depth,
+      hidden,
+      intermediate,
+      outHidden,
+      inChannels: field("in_channels") ?? 3,
+      patch: field("patch_size") ?? 16,
+      temporalPatch: field("temporal_patch_size") ?? 2,
+      spatialMerge: field("spatial_merge_size") ?? 2,
+      positions: field("num_position_embeddings") ?? 2304,
+      deepstackMergers: Array.isArray(deepstack) ? deepstack.length : qwen3.deepstackMergers,
     };
   }
   if (readString(config, "model_type") !== "qwen2_5_vl") return undefined;

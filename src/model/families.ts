@@ -442,6 +442,17 @@ export const FAMILY_ALIASES: Readonly<Record<string, string>> = {
   qwen2_5_vl: "qwen2",
   qwen2_5_vl_text: "qwen2",
   qwen2_vl_text: "qwen2",
+  // Qwen3-VL's language model is Qwen3's (modeling_qwen3_vl.py), with multimodal rotary positions.
+  qwen3_vl: "qwen3",
+  qwen3_vl_text: "qwen3",
+  qwen3_vl_moe: "qwen3_moe",
+  qwen3_vl_moe_text: "qwen3_moe",
+  // Qwen3.5 (vLLM's qwen3_5.py builds it from Qwen3-Next's layers): gated delta-net and gated
+  // attention layers by layer_types, one MTP layer; dense MLPs, or Qwen3-Next's MoE blocks in -MoE.
+  qwen3_5: "qwen3_next",
+  qwen3_5_text: "qwen3_next",
+  qwen3_5_moe: "qwen3_next",
+  qwen3_5_moe_text: "qwen3_next",
   llama4: "llama4_text",
   gemma3: "gemma3_text",
   mistral3: "mistral",

@@ -133,6 +133,12 @@ export interface ModelSpec {
   multiTokenPredictionLayers: number;
   /** Their modules, where vramplan knows them (families.ts `mtp`): then config.json counts them too. */
   multiTokenPredictionKind: "qwen3_next" | "deepseek" | undefined;
+  /**
+   * The SSM state's dtype where the checkpoint asks for one apart from the model's: Qwen3.5's
+   * `mamba_ssm_dtype`, which vLLM adopts as mamba_ssm_cache_dtype (config.py,
+   * Qwen3_5ForConditionalGenerationConfig) while the conv state keeps the model's dtype.
+   */
+  ssmStateDtype?: ComputeDtype;
   /** A vision (or audio) tower described by `vision_config`. */
   hasVisionTower: boolean;
   /** Its shape, for the families whose tower vramplan counts from config.json (else from the headers only). */
@@ -154,8 +160,13 @@ export interface ModelSpec {
  *   modeling_gemma3.py Gemma3MultiModalProjector): a biased Conv2d patch embedding and a position
  *   table, `depth` layers of two LayerNorms, biased q/k/v/out projections and a biased fc1/fc2 MLP,
  *   a post LayerNorm, then the projector's RMSNorm and its matrix into the text width.
+ * - Qwen3-VL and Qwen3.5 (modeling_qwen3_vl.py Qwen3VLVisionModel, which Qwen3.5 reuses): a biased
+ *   Conv3d patch embedding and a table of num_position_embeddings learned positions, `depth` blocks
+ *   of two LayerNorms, biased qkv and proj and a plain biased fc1/fc2 MLP, the patch merger
+ *   (LayerNorm over the vision width, two biased linears over spatial_merge_size² patches), and one
+ *   more merger per deepstack_visual_indexes entry whose LayerNorm spans the merged width.
  */
-export type VisionTowerSpec = QwenVisionTower | SiglipVisionTower | Llama4VisionTower;
+export type VisionTowerSpec = QwenVisionTower | Qwen3VisionTower | SiglipVisionTower | Llama4VisionTower;
 
 /** What every counted vision tower has: its layers, widths, input channels and patch size, and the text width it projects into. */
 interface VisionTowerShape {
@@ -193,4 +204,12 @@ export interface QwenVisionTower extends VisionTowerShape {
   kind: "qwen2_5_vl";
   temporalPatch: number;
   spatialMerge: number;
+}
+
+export interface Qwen3VisionTower extends VisionTowerShape {
+  kind: "qwen3_vl";
+  temporalPatch: number;
+  spatialMerge: number;
+  positions: number;
+  deepstackMergers: number;
 }

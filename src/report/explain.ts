@@ -63,7 +63,7 @@ function parameterLines(plan: Plan): string[] {
   if (c.multiTokenPrediction) {
     const mtpModules =
       model.family === "qwen3_next"
-        ? `a full-attention MoE layer, fc ${n(2 * model.hiddenSize)} → ${n(model.hiddenSize)}, three norms`
+        ? `a full-attention ${model.experts ? "MoE" : "dense"} layer, fc ${n(2 * model.hiddenSize)} → ${n(model.hiddenSize)}, three norms`
         : `a decoder layer, eh_proj ${n(2 * model.hiddenSize)} → ${n(model.hiddenSize)}, enorm, hnorm and shared_head.norm, and its own embed_tokens and shared_head.head (2 × ${n(model.vocabSize)} × ${n(model.hiddenSize)})`;
     lines.push(`multi-token prediction (${model.family} rules: ${mtpModules}) = ${n(c.multiTokenPrediction)}: in the checkpoint, loaded only for speculative decoding, not active`);
   }
@@ -74,7 +74,9 @@ function parameterLines(plan: Plan): string[] {
         ? ["SigLIP modules", "projector"]
         : model.modelType === "llama4"
           ? ["Llama 4 vision modules", "LayerNorms, pixel-shuffle adapter and projector"]
-          : ["Qwen2.5-VL modules", "patch merger"];
+          : vision.kind === "qwen3_vl"
+            ? ["Qwen3-VL modules", "patch merger and deepstack mergers"]
+            : ["Qwen2.5-VL modules", "patch merger"];
     lines.push(`vision tower (vision_config, ${modules[0]}) = patch embedding ${n(vision.patchEmbedding)} + ${vision.blocks} blocks × ${n(vision.perBlock)} + ${modules[1]} ${n(vision.merger)} = ${n(vision.parameters)}`);
     const inHeaders = weights.source === "safetensors" ? weights.components.find((component) => component.name === "vision tower")?.parameters : undefined;
     if (inHeaders !== undefined) lines.push(inHeaders === vision.parameters ? "          matches the vision tower in the safetensors headers" : `          the headers' vision tower holds ${n(inHeaders)} parameters against vision_config`);
@@ -101,8 +103,12 @@ function kvLine(group: KvLayerGroup, plan: Plan): string {
   const dtype = `${group.bytesPerElement} B (${group.kind === "state" ? plan.model.dtype ?? kvCache.dtype : kvCache.dtype})`;
   const sequences = n(kvCache.sequences);
   if (group.kind === "state" && group.stateElements) {
-    const { conv, ssm } = group.stateElements;
-    return `state = ${group.layers} layers × (conv ${n(conv)} + SSM ${n(ssm)} elements) × ${dtype} × ${sequences} = ${n(group.bytes)} B   (per sequence, whatever the context)`;
+    const { conv, ssm, ssmBytesPerElement } = group.stateElements;
+    const perSequence =
+      ssmBytesPerElement === group.bytesPerElement
+        ? `(conv ${n(conv)} + SSM ${n(ssm)} elements) × ${dtype}`
+        : `(conv ${n(conv)} × ${dtype} + SSM ${n(ssm)} × ${ssmBytesPerElement} B (the checkpoint's mamba_ssm_dtype, as vLLM keeps it))`;
+    return `state = ${group.layers} layers × ${perSequence} × ${sequences} = ${n(group.bytes)} B   (per sequence, whatever the context)`;
   }
   const tokens =
     group.window === null

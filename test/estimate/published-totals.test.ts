@@ -62,6 +62,10 @@ const PUBLISHED: Published[] = [
   { id: "D12", model: "ibm-granite/granite-4.0-1b", config: fixture("ibm-granite--granite-4.0-1b"), total: 1_631_750_144, field: ["D12", "granite-4.0-1b"] },
   { id: "D12", model: "ibm-granite/granite-4.0-350m", config: fixture("ibm-granite--granite-4.0-350m"), total: 352_379_904, field: ["D12", "granite-4.0-350m"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
+  // The Hub's totals for Qwen3.5 count the vision tower and the MTP layer with the language model.
+  { id: "D13", model: "Qwen/Qwen3.5-0.8B", config: fixture("Qwen--Qwen3.5-0.8B"), total: 873_438_784, field: ["D13", "Qwen/Qwen3.5-0.8B"] },
+  { id: "D13", model: "Qwen/Qwen3.5-4B", config: fixture("Qwen--Qwen3.5-4B"), total: 4_659_865_088, field: ["D13", "Qwen/Qwen3.5-4B"] },
+  { id: "D13", model: "Qwen/Qwen3.5-9B", config: fixture("unsloth--Qwen3.5-9B"), total: 9_653_104_368, field: ["D13", "Qwen/Qwen3.5-9B"] },
 ];
 
 describe("published totals from config.json alone (kind D)", () => {
@@ -108,6 +112,18 @@ describe("published totals from config.json alone (kind D)", () => {
     const observations = sharedObservations();
     const reported = observations?.find((candidate) => candidate.id === "D06")?.reported as Record<string, unknown> | undefined;
     if (reported) expect([reported["parameter total"], reported["Kimi-K2-Base"]]).toEqual([1_026_408_235_864, 1_026_470_731_056]);
+  });
+
+  it("Qwen3-VL-8B-Instruct: its text model, vision tower and three deepstack mergers from config.json", async () => {
+    const config = await fixture("Qwen--Qwen3-VL-8B-Instruct")();
+    const planned = planLoadedModel({ id: "Qwen/Qwen3-VL-8B-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    // The Hub's API for Qwen/Qwen3-VL-8B-Instruct (revision 0c351dd0), as a public verification
+    // table quotes it: "safetensors":{"parameters":{"BF16":8767123696},"total":8767123696}.
+    expect(planned.weights.parameters).toBe(8_767_123_696);
+    // Deepstack mergers, worked by hand: LayerNorm over the merged width 4 × 1,152 = 4,608 (weight
+    // and bias), fc1 4,608 → 4,608 and fc2 4,608 → 4,096, both biased.
+    const deepstackMerger = 2 * 4608 + (4608 * 4608 + 4608) + (4608 * 4096 + 4096);
+    expect(planned.weights.visionTowerFromConfig?.merger).toBe(2 * 1152 + (4608 * 4608 + 4608) + (4608 * 4096 + 4096) + 3 * deepstackMerger);
   });
 
   it("the copies above are the observations file's figures", () => {

@@ -89,4 +89,18 @@ describe("components", () => {
       "vision tower": 3840 * 1280 + 4096 * 1280,
     });
   });
+
+  it("puts Qwen3-Next's and Qwen3.5's `mtp.` tensors in the multi-token-prediction module, not in the active parameters", () => {
+    const manifest = manifestOf([
+      ["model.embed_tokens.weight", "BF16", [8, 4096]],
+      ["model.layers.0.mlp.down_proj.weight", "BF16", [4096, 4096]],
+      ["mtp.fc.weight", "BF16", [4096, 8192]],
+      ["mtp.layers.0.mlp.down_proj.weight", "BF16", [4096, 4096]],
+      ["mtp.norm.weight", "BF16", [4096]],
+    ]);
+    const weights = estimateWeights(deriveModelSpec(TINY), manifest, TINY);
+    const mtp = 4096 * 8192 + 4096 * 4096 + 4096;
+    expect(weights.components.find((component) => component.name === "multi-token prediction")?.parameters).toBe(mtp);
+    expect(weights.activeParameters).toBe(8 * 4096 + 4096 * 4096);
+  });
 });
