@@ -24,7 +24,12 @@ const MODEL_TYPES: Record<string, string> = {
   deepseek2: "deepseek_v3",
   "gpt-oss": "gpt_oss",
   llama4: "llama4_text",
+  qwen3next: "qwen3_next",
+  qwen35: "qwen3_5_text",
+  qwen35moe: "qwen3_5_moe_text",
 };
+
+const GATED_DELTA_NET = new Set(["qwen3next", "qwen35", "qwen35moe"]);
 
 export interface GgufModelConfig {
   architecture: string;
@@ -79,6 +84,21 @@ export function ggufModelConfig(header: GgufFileHeader): GgufModelConfig {
     set("qk_rope_head_dim", rope);
     set("qk_nope_head_dim", (key("attention.key_length") ?? rope + 128) - rope);
     set("v_head_dim", key("attention.value_length"));
+  }
+  set("shared_expert_intermediate_size", key("expert_shared_feed_forward_length"));
+  // Gated delta-net layers (qwen3next, qwen35): llama.cpp's ssm.* keys, as llama-model.cpp loads
+  // them (ssm_n_group key heads of ssm_d_state, ssm_dt_rank value heads sharing ssm_d_inner).
+  const valueHeads = key("ssm.time_step_rank");
+  const inner = key("ssm.inner_size");
+  if (GATED_DELTA_NET.has(architecture) && valueHeads !== undefined && inner !== undefined) {
+    set("linear_num_key_heads", key("ssm.group_count"));
+    set("linear_key_head_dim", key("ssm.state_size"));
+    set("linear_num_value_heads", valueHeads);
+    set("linear_value_head_dim", inner / valueHeads);
+    set("linear_conv_kernel_dim", key("ssm.conv_kernel"));
+    set("full_attention_interval", key("full_attention_interval"));
+    // A converted GGUF leaves the MTP layer out unless it says it kept one.
+    config["mtp_num_hidden_layers"] = key("nextn_predict_layers") ?? 0;
   }
   if (config["num_key_value_heads"] === undefined && config["num_attention_heads"] !== undefined) {
     config["num_key_value_heads"] = config["num_attention_heads"];
