@@ -35,3 +35,10 @@ export function parseMemorySize(value: string, flag: string): number {
   const binary = match[4] === "i" || match[2] === undefined || !/[bB]$/.test(match[2]);
   return Math.round(Number(match[1]) * (binary ? 1024 : 1000) ** power);
 }
+
+/** A size in bytes as vLLM's byte flags take it: a bare number is bytes; 640MiB, 8GiB and 8GB as parseMemorySize reads them. */
+export function parseByteCount(value: string, flag: string): number {
+  const bytes = /^\s*\d+\s*$/.test(value) ? Number(value) : parseMemorySize(value, flag);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError(`${flag} must be a positive number of bytes (or 640MiB, 8GiB), got "${value}"`);
+  return bytes;
+}

@@ -4,7 +4,7 @@ import type { PlanOptions, ServingRequest } from "../plan.js";
 import { ENGINE_NAMES } from "../serve/engine-release.js";
 import { WEIGHT_SCHEME_NAMES } from "../estimate/weight-schemes.js";
 import type { EngineKnobs } from "../serve/accounting.js";
-import { parseMemorySize, parseTokenCount } from "./parse-tokens.js";
+import { parseByteCount, parseMemorySize, parseTokenCount } from "./parse-tokens.js";
 import { OFFLINE_OPTION, REVISION_OPTION } from "./common-options.js";
 
 /** The options `plan` and `batch` share: the request, the cache format, serving. */
@@ -28,6 +28,7 @@ export interface PlanArgs {
   maxNumBatchedTokens?: string;
   blockSize?: string;
   enforceEager?: boolean;
+  kvCacheMemoryBytes?: string;
   flashAttn?: "on" | "off";
 }
 
@@ -51,6 +52,7 @@ export function withPlanOptions(yargs: Argv): Argv {
     .option("max-num-batched-tokens", { type: "string", describe: "vLLM max_num_batched_tokens / SGLang chunked prefill / llama.cpp n_ubatch" })
     .option("block-size", { type: "string", describe: "vLLM KV block size in tokens (default 16; 64 for MLA)" })
     .option("enforce-eager", { type: "boolean", describe: "vLLM --enforce-eager: no CUDA graphs" })
+    .option("kv-cache-memory-bytes", { type: "string", describe: "vLLM kv_cache_memory_bytes: the KV cache's size, memory profiling skipped (bytes, or 640MiB, 8GiB)" })
     .option("flash-attn", { choices: ["on", "off"] as const, describe: "llama.cpp -fa (default: the version's)" });
 }
 
@@ -61,6 +63,7 @@ export function planOptionsFromArgs(args: PlanArgs, extra: { chart?: boolean } =
     ...(args.maxNumBatchedTokens !== undefined && { maxNumBatchedTokens: parseTokenCount(args.maxNumBatchedTokens, "--max-num-batched-tokens") as number }),
     ...(args.blockSize !== undefined && { blockSize: parseTokenCount(args.blockSize, "--block-size") as number }),
     ...(args.enforceEager !== undefined && { enforceEager: args.enforceEager }),
+    ...(args.kvCacheMemoryBytes !== undefined && { kvCacheMemoryBytes: parseByteCount(args.kvCacheMemoryBytes, "--kv-cache-memory-bytes") }),
     ...(args.flashAttn !== undefined && { flashAttention: args.flashAttn === "on" }),
   };
   const wantsServing =

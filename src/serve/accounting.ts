@@ -25,6 +25,8 @@ export interface EngineKnobs {
   blockSize?: number;
   /** vLLM --enforce-eager: no CUDA graphs. */
   enforceEager?: boolean;
+  /** vLLM --kv-cache-memory-bytes: the KV cache's size, memory profiling skipped. */
+  kvCacheMemoryBytes?: number;
   /** llama.cpp -fa on/off. */
   flashAttention?: boolean;
   /** Tokens to generate (transformers generate max_new_tokens): the cache holds prompt + these. */

@@ -18,6 +18,19 @@ export interface VllmRelease {
   cudaGraphs: "headroom" | "reserved";
   /** MXFP4 MoE on Hopper: Marlin, or the Triton kernels once the release brings triton_kernels (mxfp4.py get_mxfp4_backend). */
   hopperMxfp4: "marlin" | "triton";
+  /**
+   * "GPU KV cache size: N tokens": num_blocks // groups × the smallest block (kv_cache_utils.py
+   * _report_kv_cache_config, through 0.19), or int(max concurrency × max_model_len), which the
+   * 0.24 and 0.28 logs show (vLLM PRs #38364/#40694, for hybrids whose groups do not share blocks evenly).
+   */
+  tokenReport: "blocks-per-group" | "concurrency";
+  /** Whether --kv-cache-memory-bytes exists (gpu_worker.py: profiling skipped, the given size reserved). */
+  kvCacheMemoryBytes: boolean;
+  /**
+   * Hybrids with recurrent states: start-up refuses a max_num_seqs above the blocks of the pool,
+   * one state block per decode sequence for CUDA-graph capture (vLLM PR #38270, March 2026).
+   */
+  stateBlocksCheck: boolean;
   changes: string;
 }
 
@@ -51,6 +64,9 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
   {
     engine: "vllm",
     version: "0.6",
+    tokenReport: "blocks-per-group",
+    kvCacheMemoryBytes: false,
+    stateBlocksCheck: false,
     runtime: "v0",
     sampler: "torch-sort",
     hopperMxfp4: "marlin",
@@ -61,6 +77,9 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
   {
     engine: "vllm",
     version: "0.8",
+    tokenReport: "blocks-per-group",
+    kvCacheMemoryBytes: false,
+    stateBlocksCheck: false,
     runtime: "v1",
     sampler: "flashinfer",
     hopperMxfp4: "marlin",
@@ -70,6 +89,9 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
   {
     engine: "vllm",
     version: "0.11",
+    tokenReport: "blocks-per-group",
+    kvCacheMemoryBytes: true,
+    stateBlocksCheck: false,
     runtime: "v1",
     sampler: "torch-sort",
     hopperMxfp4: "triton",
@@ -79,16 +101,36 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
   },
   {
     engine: "vllm",
+    version: "0.19",
+    tokenReport: "blocks-per-group",
+    kvCacheMemoryBytes: true,
+    stateBlocksCheck: true,
+    runtime: "v1",
+    sampler: "torch-sort",
+    hopperMxfp4: "triton",
+    cudaGraphs: "headroom",
+    changes:
+      "Hybrid models (Mamba, gated delta-net, short-conv states): start-up refuses a max_num_seqs above the KV blocks, since each decode sequence needs one state block for CUDA-graph capture (PR #38270; logged from 0.23.1 to 0.28)",
+  },
+  {
+    engine: "vllm",
     version: "0.21",
+    tokenReport: "concurrency",
+    kvCacheMemoryBytes: true,
+    stateBlocksCheck: true,
     runtime: "v1",
     sampler: "torch-sort",
     hopperMxfp4: "triton",
     cudaGraphs: "reserved",
-    changes: 'CUDA graph memory profiling on by default ("default since v0.21.0"): the V1 model runner reserves its CUDA-graph estimate before sizing the KV cache',
+    changes:
+      'CUDA graph memory profiling on by default ("default since v0.21.0"): the V1 model runner reserves its CUDA-graph estimate before sizing the KV cache; "GPU KV cache size" is max concurrency × max_model_len (0.19 still divided the blocks evenly over the groups, 0.24 no longer does; the release between is not pinned)',
   },
   {
     engine: "vllm",
     version: "0.25",
+    tokenReport: "concurrency",
+    kvCacheMemoryBytes: true,
+    stateBlocksCheck: true,
     runtime: "v1",
     sampler: "torch-sort",
     hopperMxfp4: "triton",

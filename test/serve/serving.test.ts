@@ -205,7 +205,7 @@ describe("engine versions", () => {
   });
 
   it("an unknown version or engine lists the known ones", () => {
-    expect(() => parseEngine("vllm@abc")).toThrow(/cannot read "abc" as a vllm version: known profiles are 0\.6, 0\.8, 0\.11, 0\.21, 0\.25/);
+    expect(() => parseEngine("vllm@abc")).toThrow(/cannot read "abc" as a vllm version: known profiles are 0\.6, 0\.8, 0\.11, 0\.19, 0\.21, 0\.25/);
     expect(() => parseEngine("vllm@0.4")).toThrow(/vllm@0\.4 is older than vramplan's oldest vllm profile: known profiles are 0\.6/);
     expect(() => parseEngine("tgi")).toThrow(/unknown engine "tgi": choose from vllm, sglang, llama\.cpp, transformers/);
   });

@@ -40,6 +40,8 @@ export interface KvConfigInput {
   blockTokens: number;
   maxNumBatchedTokens: number;
   runtime: "v0" | "v1";
+  /** How the release turns blocks into its "GPU KV cache size" line (VllmRelease.tokenReport). */
+  tokenReport: "blocks-per-group" | "concurrency";
 }
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
@@ -141,11 +143,13 @@ export function vllmKvConfig(input: KvConfigInput, availableBytes: number, maxMo
   const groups = groupsPerType.reduce((a, b) => a + b, 0);
   const paddingLayers = groups * groupSize - counts.reduce((a, b) => a + b, 0);
   const blocks = Math.max(0, Math.floor(availableBytes / page / groupSize));
-  const minBlock = Math.min(...types.map((type) => type.blockTokens));
-  const tokens = Math.floor(blocks / groups) * minBlock;
   // get_max_concurrency_for_kv_cache_config: one block of each group per page a request needs.
   const perGroupRequest = types.reduce((sum, type, index) => sum + (groupsPerType[index] as number) * requestBytesPerLayer(type, maxModelLen, T), 0);
   const blocksPerRequest = ceilDiv(perGroupRequest, page);
+  const maxConcurrency = blocksPerRequest > 0 ? blocks / blocksPerRequest : 0;
+  const minBlock = Math.min(...types.map((type) => type.blockTokens));
+  // The two differ only where groups take blocks unevenly (hybrids: a state needs one block a request).
+  const tokens = input.tokenReport === "concurrency" ? Math.floor(maxConcurrency * maxModelLen) : Math.floor(blocks / groups) * minBlock;
   return {
     types,
     groupSize,
@@ -155,7 +159,7 @@ export function vllmKvConfig(input: KvConfigInput, availableBytes: number, maxMo
     blocks,
     tokens,
     perRequestBytes: blocksPerRequest * page * groupSize,
-    maxConcurrency: blocksPerRequest > 0 ? blocks / blocksPerRequest : 0,
+    maxConcurrency,
     neededBytes: needed,
   };
 }

@@ -42,7 +42,10 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
   const nonTorch = release.runtime === "v0" ? NON_TORCH.v0 : NON_TORCH.v1 + (tp > 1 ? NON_TORCH.tensorParallel : 0);
   const cudaGraphs = input.knobs.enforceEager ? 0 : CUDA_GRAPH_ESTIMATE;
   const reserved = release.cudaGraphs === "reserved" && cudaGraphs > 0;
-  const available = Math.floor(requested - weights.bytes - profile.peakBytes - nonTorch - (reserved ? cudaGraphs : 0));
+  // --kv-cache-memory-bytes: gpu_worker.py reserves exactly that and skips the memory profiling.
+  const givenKv = input.knobs.kvCacheMemoryBytes;
+  const profiled = Math.floor(requested - weights.bytes - profile.peakBytes - nonTorch - (reserved ? cudaGraphs : 0));
+  const available = givenKv ?? profiled;
 
   const kvInput: KvConfigInput = {
     groups: input.kv.groups,
@@ -51,6 +54,7 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
     blockTokens,
     maxNumBatchedTokens: batchedTokens,
     runtime: release.runtime,
+    tokenReport: release.tokenReport,
   };
   const kv = vllmKvConfig(kvInput, Math.max(0, available), context);
   const modelMax = spec.maxContext ?? context;
@@ -59,11 +63,13 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
 
   let refusal: string | null = null;
   const free = total - MEMORY_IN_USE_AT_START;
-  if (mxfp4?.refusal) {
+  if (givenKv !== undefined && !release.kvCacheMemoryBytes) {
+    refusal = `vllm ${release.version} has no kv_cache_memory_bytes (vramplan models it from its 0.11 profile on): drop \`kvCacheMemoryBytes\` and size the cache with \`memoryFraction\``;
+  } else if (mxfp4?.refusal) {
     refusal = mxfp4.refusal;
   } else if (weights.bytes > free) {
     refusal = `torch.OutOfMemoryError while loading the weights: ${formatGiB(weights.bytes)} GiB per GPU, more than the ${formatGiB(free)} GiB free on a ${formatGiB(total)} GiB GPU`;
-  } else if (release.runtime === "v1" && requested > free) {
+  } else if (release.runtime === "v1" && givenKv === undefined && requested > free) {
     refusal = `Free memory on device (${formatGiB(free)}/${formatGiB(total)} GiB) on startup is less than desired GPU memory utilization (${utilization}, ${formatGiB(requested)} GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes.`;
   } else if (available <= 0 || kv.blocks === 0) {
     refusal = "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.";
@@ -71,10 +77,17 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
     refusal = `The model's max seq len (${context}) is larger than the maximum number of tokens that can be stored in KV cache (${kv.tokens}). Try increasing \`gpu_memory_utilization\` or decreasing \`max_model_len\` when initializing the engine.`;
   } else if (release.runtime === "v1" && kv.neededBytes > available) {
     refusal = `To serve at least one request with the models's max seq len (${context}), (${formatGiB(kv.neededBytes)} GiB KV cache is needed, which is larger than the available KV cache memory (${formatGiB(available)} GiB). Based on the available memory, the estimated maximum model length is ${longest}. Try increasing \`gpu_memory_utilization\` or decreasing \`max_model_len\` when initializing the engine.`;
+  } else if (release.stateBlocksCheck && !input.knobs.enforceEager && input.kv.groups.some((group) => group.kind === "state") && maxNumSeqs > kv.blocks) {
+    refusal = `max_num_seqs (${maxNumSeqs}) exceeds available Mamba cache blocks (${kv.blocks}). Each decode sequence requires one Mamba cache block, so CUDA graph capture cannot proceed. Please lower max_num_seqs to at most ${kv.blocks} or increase gpu_memory_utilization.`;
   }
 
   const split = kvSplitNote(spec, tp);
   const notes = [...weights.notes, ...(mxfp4 ? [mxfp4.note] : []), ...(split ? [split] : []), `scheduler: ${defaults.rule}${input.knobs.maxNumSeqs !== undefined || input.knobs.maxNumBatchedTokens !== undefined ? " (overridden where given)" : ""}`];
+  if (givenKv !== undefined && weights.bytes + profile.peakBytes + nonTorch + cudaGraphs + givenKv > free) {
+    notes.push(
+      `\`kvCacheMemoryBytes\` ${formatInt(givenKv)} B is reserved without a check: with the weights (${formatGiB(weights.bytes)} GiB), the profile run's ~${formatGiB(profile.peakBytes)} GiB, ~${formatGiB(nonTorch + cudaGraphs)} GiB outside PyTorch and CUDA graphs, it comes to more than the ${formatGiB(free)} GiB free: expect an out-of-memory error at start-up or under load`,
+    );
+  }
   if (kv.paddingLayers > 0) notes.push(`KV groups of ${kv.groupSize} layers: ${kv.paddingLayers} padding layer slot(s) added, as vLLM warns ("Add ${kv.paddingLayers} padding layers")`);
   if (!reserved && cudaGraphs > 0 && requested + cudaGraphs > free) {
     notes.push(`CUDA graphs (~${formatGiB(cudaGraphs)} GiB) are captured after the KV cache takes ${utilization} of the GPU: with ${formatGiB(total - requested)} GiB left, capture may run out of memory (lower --gpu-memory-utilization or pass --enforce-eager)`);
@@ -123,7 +136,10 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
       name: "KV cache budget",
       bytes: available,
       exact: false,
-      formula: `requested ${formatInt(Math.floor(requested))} − weights ${formatInt(weights.bytes)} − peak activation ${formatInt(profile.peakBytes)} − non-torch ${formatInt(nonTorch)}${reserved ? ` − CUDA graphs ${formatInt(cudaGraphs)}` : ""} = ${formatInt(available)} B ("Available KV cache memory")`,
+      formula:
+        givenKv !== undefined
+          ? `kv_cache_memory_bytes ${formatInt(givenKv)} B as given: memory profiling skipped, gpu_memory_utilization not applied ("reserved … memory for KV Cache as specified by kv_cache_memory_bytes")`
+          : `requested ${formatInt(Math.floor(requested))} − weights ${formatInt(weights.bytes)} − peak activation ${formatInt(profile.peakBytes)} − non-torch ${formatInt(nonTorch)}${reserved ? ` − CUDA graphs ${formatInt(cudaGraphs)}` : ""} = ${formatInt(available)} B ("Available KV cache memory")`,
       source: "vllm/v1/worker/gpu_worker.py determine_available_memory",
     },
     {

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { loadReplayModel, replayPlan } from "../support/realworld.js";
+import { runCliCaptured } from "../support/run-cli.js";
+import { tempSettings } from "../support/temp-settings.js";
+
+const MIB = 1024 * 1024;
+
+/*
+ * A public deployment note for Qwen/Qwen3.5-9B (fp8_per_channel weights, bf16 KV) on an RTX 4070
+ * Ti Super 16 GB, vLLM 0.28.0, max_num_seqs 1, max_num_batched_tokens 4096, the KV cache set with
+ * kv_cache_memory_bytes. Its table of what vLLM reported:
+ *   16K  + 1 GiB KV    29,023 tokens, 1.77x
+ *   12K  + 512 MiB KV  14,108 tokens, 1.15x
+ *   16K  + 640 MiB KV  17,788 tokens, 1.09x
+ *   17,728 + 640 MiB   18,207 tokens
+ * None of them is a whole number of blocks: vLLM 0.28 reports max concurrency × max_model_len.
+ */
+const runs = [
+  { context: 16384, kvBytes: 1024 * MIB, tokens: 29_023, concurrency: "1.77" },
+  { context: 12288, kvBytes: 512 * MIB, tokens: 14_108, concurrency: "1.15" },
+  { context: 16384, kvBytes: 640 * MIB, tokens: 17_788, concurrency: "1.09" },
+  { context: 17728, kvBytes: 640 * MIB, tokens: 18_207, concurrency: null },
+];
+
+describe("vLLM with a gated delta-net hybrid (Qwen3.5-9B) and --kv-cache-memory-bytes", () => {
+  it("reproduces the four logged token counts and concurrencies", async () => {
+    const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
+    for (const run of runs) {
+      const plan = await replayPlan(loaded, { context: run.context }, { engine: "vllm@0.28", gpu: "RTX 4070 Ti Super", knobs: { maxNumSeqs: 1, maxNumBatchedTokens: 4096, kvCacheMemoryBytes: run.kvBytes } });
+      const served = plan.serving!.schemes[0]!;
+      // Worked by hand: an attention layer holds 2 × 4 KV heads × 256 × 2 B = 4,096 B a token; a
+      // delta-net layer's state is 24,576 conv values in bf16 and 524,288 SSM values in fp32 =
+      // 2,146,304 B. vLLM raises the attention block to 16 × ceil(2,146,304 / (16 × 4,096)) = 528
+      // tokens so one page (2,162,688 B) holds a state; 8 attention and 24 state layers make groups
+      // of 8 layers, 1 attention group and 3 state groups, and a block is 8 pages = 17,301,504 B.
+      // 1 GiB holds 62 blocks; a request of 16,384 tokens takes ceil(16,384 / 528) = 32 attention
+      // blocks + 3 state blocks = 35; 62 / 35 × 16,384 = 29,023.
+      expect(served.kvBudgetBytes).toBe(run.kvBytes);
+      expect(served.kvTokens).toBe(run.tokens);
+      if (run.concurrency) expect(served.maxConcurrency!.toFixed(2)).toBe(run.concurrency);
+    }
+  });
+
+  it("refuses the default max_num_seqs when the pool holds fewer blocks, as vLLM 0.27.1 did for a Qwen3.5-9B-shaped checkpoint", async () => {
+    // A public deployment note (Qwen/Qwen-Image-2.1-PE-T2I, "a Qwen3.5-VL 9B checkpoint", vLLM
+    // v0.27.1, max length 24,576, the default max_num_seqs): "max_num_seqs (256) exceeds available
+    // Mamba cache blocks (108)", and with --max-num-seqs 8 "1.74 GiB of KV (53,084 tokens)". The
+    // logged 1.74 GiB is 108 blocks of 17,301,504 B (worked above); we give vLLM that budget.
+    const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
+    const budget = 108 * 17_301_504;
+    const defaults = await replayPlan(loaded, { context: 24576 }, { engine: "vllm@0.27", gpu: "RTX 4090", knobs: { kvCacheMemoryBytes: budget } });
+    expect(defaults.serving!.schemes[0]!.refusal).toBe(
+      "max_num_seqs (256) exceeds available Mamba cache blocks (108). Each decode sequence requires one Mamba cache block, so CUDA graph capture cannot proceed. Please lower max_num_seqs to at most 108 or increase gpu_memory_utilization.",
+    );
+    const eight = await replayPlan(loaded, { context: 24576 }, { engine: "vllm@0.27", gpu: "RTX 4090", knobs: { kvCacheMemoryBytes: budget, maxNumSeqs: 8 } });
+    expect(eight.serving!.schemes[0]!.refusal).toBeNull();
+    // 108 blocks / (ceil(24,576 / 528) = 47 attention + 3 state blocks a request) × 24,576.
+    expect(eight.serving!.schemes[0]!.kvTokens).toBe(53_084);
+    // Before the check (vLLM PR #38270), the same start went through.
+    const older = await replayPlan(loaded, { context: 24576 }, { engine: "vllm@0.11", gpu: "RTX 4090", knobs: { kvCacheMemoryBytes: budget } });
+    expect(older.serving!.schemes[0]!.refusal).toBeNull();
+  });
+
+  it("a release without the flag refuses it by name", async () => {
+    const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
+    const plan = await replayPlan(loaded, { context: 16384 }, { engine: "vllm@0.8", gpu: "RTX 4070 Ti Super", knobs: { kvCacheMemoryBytes: 640 * MIB } });
+    expect(plan.serving!.schemes[0]!.refusal).toMatch(/vllm 0\.8 has no kv_cache_memory_bytes/);
+  });
+
+  it("the CLI reads --kv-cache-memory-bytes as bytes or with a unit, and refuses nonsense with the fix", async () => {
+    const settings = await tempSettings();
+    try {
+      const env = { HF_HUB_CACHE: settings.hfCacheDir, VRAMPLAN_CACHE: settings.cacheDir, HF_HUB_OFFLINE: "1" };
+      const inUnits = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "--context", "8192", "--gpu", "L4", "--kv-cache-memory-bytes", "640MiB", "--json"], env);
+      expect(inUnits.code).toBe(0);
+      expect(JSON.parse(inUnits.stdout).serving.schemes[0].kvBudgetBytes).toBe(640 * MIB);
+      const inBytes = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "--context", "8192", "--gpu", "L4", "--kv-cache-memory-bytes", "671088640", "--json"], env);
+      expect(JSON.parse(inBytes.stdout).serving.schemes[0].kvBudgetBytes).toBe(640 * MIB);
+      const bad = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "--gpu", "L4", "--kv-cache-memory-bytes", "lots"], env);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/^.*--kv-cache-memory-bytes must be .*\n$/);
+    } finally {
+      await settings.cleanup();
+    }
+  });
+});
