@@ -13,7 +13,7 @@ const LIBRARY_OPTIONS = new Set([
   ...Object.keys(FLAG_NAMES),
   "context", "batch", "kvDtype", "seq", "gradAccum", "gpus", "gpu", "zero", "fsdp", "maxNewTokens", "promptFile", "messages",
   "engine", "offline", "file", "ram", "revision", "dtype", "compare", "strict", "precision", "method", "loraRank", "loraTargets",
-  "checkpointing", "loss", "optimizer", "maxNumSeqs", "maxNumBatchedTokens", "blockSize", "enforceEager", "kvCacheMemoryBytes",
+  "checkpointing", "loss", "optimizer", "maxNumSeqs", "maxNumBatchedTokens", "blockSize", "enforceEager", "kvCacheMemoryBytes", "enablePrefixCaching",
 ]);
 
 /**

@@ -29,6 +29,7 @@ export interface PlanArgs {
   blockSize?: string;
   enforceEager?: boolean;
   kvCacheMemoryBytes?: string;
+  enablePrefixCaching?: boolean;
   flashAttn?: "on" | "off";
 }
 
@@ -52,6 +53,7 @@ export function withPlanOptions(yargs: Argv): Argv {
     .option("max-num-batched-tokens", { type: "string", describe: "vLLM max_num_batched_tokens / SGLang chunked prefill / llama.cpp n_ubatch" })
     .option("block-size", { type: "string", describe: "vLLM KV block size in tokens (default 16; 64 for MLA)" })
     .option("enforce-eager", { type: "boolean", describe: "vLLM --enforce-eager: no CUDA graphs" })
+    .option("enable-prefix-caching", { type: "boolean", describe: "vLLM --enable-prefix-caching: hybrid models keep two state blocks a request (mamba_cache_mode align)" })
     .option("kv-cache-memory-bytes", { type: "string", describe: "vLLM kv_cache_memory_bytes: the KV cache's size, memory profiling skipped (bytes, or 640MiB, 8GiB)" })
     .option("flash-attn", { choices: ["on", "off"] as const, describe: "llama.cpp -fa (default: the version's)" });
 }
@@ -63,6 +65,7 @@ export function planOptionsFromArgs(args: PlanArgs, extra: { chart?: boolean } =
     ...(args.maxNumBatchedTokens !== undefined && { maxNumBatchedTokens: parseTokenCount(args.maxNumBatchedTokens, "--max-num-batched-tokens") as number }),
     ...(args.blockSize !== undefined && { blockSize: parseTokenCount(args.blockSize, "--block-size") as number }),
     ...(args.enforceEager !== undefined && { enforceEager: args.enforceEager }),
+    ...(args.enablePrefixCaching !== undefined && { enablePrefixCaching: args.enablePrefixCaching }),
     ...(args.kvCacheMemoryBytes !== undefined && { kvCacheMemoryBytes: parseByteCount(args.kvCacheMemoryBytes, "--kv-cache-memory-bytes") }),
     ...(args.flashAttn !== undefined && { flashAttention: args.flashAttn === "on" }),
   };

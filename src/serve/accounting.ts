@@ -27,6 +27,8 @@ export interface EngineKnobs {
   enforceEager?: boolean;
   /** vLLM --kv-cache-memory-bytes: the KV cache's size, memory profiling skipped. */
   kvCacheMemoryBytes?: number;
+  /** vLLM --enable-prefix-caching: for hybrids, mamba_cache_mode "align" (two state blocks a request). */
+  enablePrefixCaching?: boolean;
   /** llama.cpp -fa on/off. */
   flashAttention?: boolean;
   /** Tokens to generate (transformers generate max_new_tokens): the cache holds prompt + these. */

@@ -14,7 +14,7 @@ export type ParseCommand = (argv: readonly string[]) => Promise<Record<string, u
 
 const PLAN_PARAMETERS = new Set([
   "revision", "context", "batch", "kv-dtype", "strict", "dtype", "compare", "group-size", "engine", "gpu", "gpu-memory", "gpus",
-  "gpu-memory-utilization", "max-num-seqs", "max-num-batched-tokens", "block-size", "enforce-eager", "kv-cache-memory-bytes", "flash-attn", "file", "ram",
+  "gpu-memory-utilization", "max-num-seqs", "max-num-batched-tokens", "block-size", "enforce-eager", "kv-cache-memory-bytes", "enable-prefix-caching", "flash-attn", "file", "ram",
 ]);
 const TRAIN_PARAMETERS = new Set([
   "revision", "method", "precision", "optimizer", "seq", "micro-batch", "grad-accum", "gpus", "zero", "fsdp", "offload", "flash-attention",

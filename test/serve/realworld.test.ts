@@ -214,7 +214,7 @@ describe("vLLM start-up logs (kind A)", () => {
     for (const entry of cases) {
       // Both are Qwen3 with 8 KV heads of 128: 4,096 B per token per layer in bf16.
       const groups = [{ kind: "full" as const, layers: entry.layers, kvHeads: 8, keyDim: 128, valueDim: 128, window: null, tokensPerSequence: 0, bytesPerTokenPerLayer: 4096, bytesPerSequencePerLayer: 0, bytesPerElement: 2, expandedBytes: null, stateElements: null, bytes: 0 }];
-      const config = vllmKvConfig({ groups, share: () => 1, tp: 1, blockTokens: 16, maxNumBatchedTokens: 8192, runtime: "v1", tokenReport: "blocks-per-group" }, Math.round(entry.kvGiB * GIB), 32768);
+      const config = vllmKvConfig({ groups, share: () => 1, tp: 1, blockTokens: 16, maxNumBatchedTokens: 8192, runtime: "v1", tokenReport: "blocks-per-group", mambaCacheMode: "none" }, Math.round(entry.kvGiB * GIB), 32768);
       // The budget is logged to 0.01 GiB: ±0.005 GiB is ±47 tokens at 114,688 B per token (A03).
       expect(Math.abs(config.tokens - entry.tokens)).toBeLessThanOrEqual(Math.ceil((0.005 * GIB) / (entry.layers * 4096)) + 16);
       row(entry.id, entry.model, "logged KV memory → tokens", "KV cache tokens", entry.tokens, config.tokens, "tokens");

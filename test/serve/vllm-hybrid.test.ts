@@ -61,6 +61,26 @@ describe("vLLM with a gated delta-net hybrid (Qwen3.5-9B) and --kv-cache-memory-
     expect(older.serving!.schemes[0]!.refusal).toBeNull();
   });
 
+  it("with prefix caching a state takes two blocks a request (mamba_cache_mode align), as a vLLM 0.24 log of Qwen3.6-35B-A3B shows", async () => {
+    // A public benchmark report (vLLM v0.24.0, RTX 5090, Qwen3.6-35B-A3B NVFP4, kv_cache_dtype fp8,
+    // max_model_len 131,072, enable_prefix_caching, max_num_seqs 1): "Available KV cache memory:
+    // 5.98 GiB", "GPU KV cache size: 567,978 tokens", "Maximum concurrency for 131,072 tokens per
+    // request: 4.33x". By hand: an attention layer holds 2 × 2 KV heads × 256 × 1 B (fp8) = 1,024 B a
+    // token; a state is 24,576 conv values × 2 B + 524,288 SSM values × 4 B = 2,146,304 B, so the
+    // block is 16 × ceil(2,146,304 / 16,384) = 2,096 tokens and a page 2,146,304 B. 10 attention and
+    // 30 state layers: groups of 10, 1 + 3 groups, blocks of 21,463,040 B; the logged 5.98 GiB is 299
+    // of them. A request of 131,072 tokens takes ceil(131,072 / 2,096) = 63 attention blocks and 2
+    // blocks in each of the 3 state groups: 69. 299 / 69 = 4.33; × 131,072 = 567,978.
+    const loaded = await loadReplayModel("Qwen/Qwen3.6-35B-A3B", { fixture: "Qwen--Qwen3.6-35B-A3B" });
+    const knobs = { maxNumSeqs: 1, maxNumBatchedTokens: 8192, kvCacheMemoryBytes: 299 * 21_463_040 };
+    const aligned = await replayPlan(loaded, { context: 131072, kvDtype: "fp8" }, { engine: "vllm@0.24", gpu: "RTX 5090", knobs: { ...knobs, enablePrefixCaching: true } });
+    expect(aligned.serving!.schemes[0]!.kvTokens).toBe(567_978);
+    expect(aligned.serving!.schemes[0]!.maxConcurrency!.toFixed(2)).toBe("4.33");
+    // Without prefix caching one block each: 299 / 66 × 131,072.
+    const plain = await replayPlan(loaded, { context: 131072, kvDtype: "fp8" }, { engine: "vllm@0.24", gpu: "RTX 5090", knobs });
+    expect(plain.serving!.schemes[0]!.kvTokens).toBe(Math.floor((299 / 66) * 131072));
+  });
+
   it("a release without the flag refuses it by name", async () => {
     const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
     const plan = await replayPlan(loaded, { context: 16384 }, { engine: "vllm@0.8", gpu: "RTX 4070 Ti Super", knobs: { kvCacheMemoryBytes: 640 * MIB } });

@@ -42,6 +42,11 @@ export interface KvConfigInput {
   runtime: "v0" | "v1";
   /** How the release turns blocks into its "GPU KV cache size" line (VllmRelease.tokenReport). */
   tokenReport: "blocks-per-group" | "concurrency";
+  /**
+   * How many blocks a recurrent state takes per request: mamba_cache_mode "none" keeps one, "align"
+   * (what prefix caching turns on for hybrids) two, the running state and the last block's checkpoint.
+   */
+  mambaCacheMode: "none" | "align";
 }
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
@@ -97,11 +102,12 @@ function mergeTypes(types: VllmLayerType[]): VllmLayerType[] {
 }
 
 /** Bytes one request at `maxModelLen` takes in one layer of a type (KVCacheSpec.max_memory_usage_bytes). */
-export function requestBytesPerLayer(type: VllmLayerType, maxModelLen: number, maxNumBatchedTokens: number): number {
+export function requestBytesPerLayer(type: VllmLayerType, maxModelLen: number, maxNumBatchedTokens: number, mambaCacheMode: "none" | "align" = "none"): number {
   const block = type.blockTokens;
   switch (type.kind) {
     case "state":
-      return type.pageBytes;
+      // MambaSpec.max_memory_usage_bytes: 1 page, 2 in align mode.
+      return type.pageBytes * (mambaCacheMode === "align" ? 2 : 1);
     case "sliding": {
       // SlidingWindowSpec: the window, the chunk being prefilled, and one block for misalignment.
       const tokens = Math.min((type.window ?? maxModelLen) - 1 + maxNumBatchedTokens, maxModelLen);
@@ -115,14 +121,14 @@ export function requestBytesPerLayer(type: VllmLayerType, maxModelLen: number, m
 }
 
 /** What every layer together needs for one request of `maxModelLen` (check_enough_kv_cache_memory). */
-export function neededBytes(types: readonly VllmLayerType[], maxModelLen: number, maxNumBatchedTokens: number): number {
-  return types.reduce((sum, type) => sum + type.layers * requestBytesPerLayer(type, maxModelLen, maxNumBatchedTokens), 0);
+export function neededBytes(types: readonly VllmLayerType[], maxModelLen: number, maxNumBatchedTokens: number, mambaCacheMode: "none" | "align" = "none"): number {
+  return types.reduce((sum, type) => sum + type.layers * requestBytesPerLayer(type, maxModelLen, maxNumBatchedTokens, mambaCacheMode), 0);
 }
 
 export function vllmKvConfig(input: KvConfigInput, availableBytes: number, maxModelLen: number): VllmKvConfig {
   const types = layerTypes(input);
   const T = input.maxNumBatchedTokens;
-  const needed = neededBytes(types, maxModelLen, T);
+  const needed = neededBytes(types, maxModelLen, T, input.mambaCacheMode);
   const page = types[0]?.pageBytes ?? 0;
   if (types.length === 0 || page === 0) {
     return { types, groupSize: 0, groups: 0, paddingLayers: 0, pageBytes: 0, blocks: 0, tokens: 0, perRequestBytes: 0, maxConcurrency: 0, neededBytes: 0 };
@@ -144,7 +150,7 @@ export function vllmKvConfig(input: KvConfigInput, availableBytes: number, maxMo
   const paddingLayers = groups * groupSize - counts.reduce((a, b) => a + b, 0);
   const blocks = Math.max(0, Math.floor(availableBytes / page / groupSize));
   // get_max_concurrency_for_kv_cache_config: one block of each group per page a request needs.
-  const perGroupRequest = types.reduce((sum, type, index) => sum + (groupsPerType[index] as number) * requestBytesPerLayer(type, maxModelLen, T), 0);
+  const perGroupRequest = types.reduce((sum, type, index) => sum + (groupsPerType[index] as number) * requestBytesPerLayer(type, maxModelLen, T, input.mambaCacheMode), 0);
   const blocksPerRequest = ceilDiv(perGroupRequest, page);
   const maxConcurrency = blocksPerRequest > 0 ? blocks / blocksPerRequest : 0;
   const minBlock = Math.min(...types.map((type) => type.blockTokens));
@@ -165,8 +171,8 @@ export function vllmKvConfig(input: KvConfigInput, availableBytes: number, maxMo
 }
 
 /** vLLM's estimate_max_model_len: the longest max_model_len whose single request fits `availableBytes`. */
-export function estimateMaxModelLen(types: readonly VllmLayerType[], maxNumBatchedTokens: number, availableBytes: number, modelMax: number): number {
-  const fits = (length: number) => neededBytes(types, length, maxNumBatchedTokens) <= availableBytes;
+export function estimateMaxModelLen(types: readonly VllmLayerType[], maxNumBatchedTokens: number, availableBytes: number, modelMax: number, mambaCacheMode: "none" | "align" = "none"): number {
+  const fits = (length: number) => neededBytes(types, length, maxNumBatchedTokens, mambaCacheMode) <= availableBytes;
   if (!fits(1)) return 0;
   if (fits(modelMax)) return modelMax;
   let low = 1;

@@ -55,11 +55,12 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
     maxNumBatchedTokens: batchedTokens,
     runtime: release.runtime,
     tokenReport: release.tokenReport,
+    mambaCacheMode: input.knobs.enablePrefixCaching ? "align" : "none",
   };
   const kv = vllmKvConfig(kvInput, Math.max(0, available), context);
   const modelMax = spec.maxContext ?? context;
   const longest =
-    available <= 0 ? 0 : release.runtime === "v0" ? Math.min(modelMax, kv.tokens) : estimateMaxModelLen(kv.types, batchedTokens, available, Math.max(modelMax, context));
+    available <= 0 ? 0 : release.runtime === "v0" ? Math.min(modelMax, kv.tokens) : estimateMaxModelLen(kv.types, batchedTokens, available, Math.max(modelMax, context), kvInput.mambaCacheMode);
 
   let refusal: string | null = null;
   const free = total - MEMORY_IN_USE_AT_START;
