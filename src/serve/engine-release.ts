@@ -16,6 +16,12 @@ export interface VllmRelease {
   sampler: "torch-sort" | "flashinfer";
   /** CUDA graphs: captured after the KV cache is sized (they must fit the headroom), or an estimate reserved from the KV budget first. */
   cudaGraphs: "headroom" | "reserved";
+  /**
+   * The same for models with recurrent states, where they differ: Model Runner V2 refused hybrid and
+   * Mamba models ("VLLM_USE_V2_MODEL_RUNNER does not yet support: hybrid/mamba models") until vLLM PR
+   * #53183 (August 2026), so they kept V1's reserved estimate (a 0.27.1 log of a Qwen3.5 model shows it).
+   */
+  hybridCudaGraphs: "headroom" | "reserved";
   /** MXFP4 MoE on Hopper: Marlin, or the Triton kernels once the release brings triton_kernels (mxfp4.py get_mxfp4_backend). */
   hopperMxfp4: "marlin" | "triton";
   /**
@@ -71,6 +77,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     sampler: "torch-sort",
     hopperMxfp4: "marlin",
     cudaGraphs: "headroom",
+    hybridCudaGraphs: "headroom",
     changes:
       "V0 engine (worker.py determine_num_available_blocks): peak = the profile run's torch peak + every byte outside PyTorch (CUDA context included); without chunked prefill the profile runs max(max_model_len, 2048) tokens",
   },
@@ -84,6 +91,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     sampler: "flashinfer",
     hopperMxfp4: "marlin",
     cudaGraphs: "headroom",
+    hybridCudaGraphs: "headroom",
     changes: "V1 engine by default: only memory that grew since the start snapshot counts as non-torch; FlashInfer top-k/top-p sampling where it is installed (VLLM_USE_FLASHINFER_SAMPLER unset means on)",
   },
   {
@@ -96,6 +104,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     sampler: "torch-sort",
     hopperMxfp4: "triton",
     cudaGraphs: "headroom",
+    hybridCudaGraphs: "headroom",
     changes:
       "FlashInfer sampling off unless VLLM_USE_FLASHINFER_SAMPLER=1: the sampler warm-up sorts max_num_seqs × vocab fp32 logits with PyTorch; MXFP4 experts on Hopper through the Triton kernels (a swizzled copy of their scales), where 0.10 loaded them for Marlin",
   },
@@ -109,6 +118,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     sampler: "torch-sort",
     hopperMxfp4: "triton",
     cudaGraphs: "headroom",
+    hybridCudaGraphs: "headroom",
     changes:
       "Hybrid models (Mamba, gated delta-net, short-conv states): start-up refuses a max_num_seqs above the KV blocks, since each decode sequence needs one state block for CUDA-graph capture (PR #38270; logged from 0.23.1 to 0.28)",
   },
@@ -122,6 +132,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     sampler: "torch-sort",
     hopperMxfp4: "triton",
     cudaGraphs: "reserved",
+    hybridCudaGraphs: "reserved",
     changes:
       'CUDA graph memory profiling on by default ("default since v0.21.0"): the V1 model runner reserves its CUDA-graph estimate before sizing the KV cache; "GPU KV cache size" is max concurrency × max_model_len (0.19 still divided the blocks evenly over the groups, 0.24 no longer does; the release between is not pinned)',
   },
@@ -135,6 +146,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
     sampler: "torch-sort",
     hopperMxfp4: "triton",
     cudaGraphs: "headroom",
+    hybridCudaGraphs: "reserved",
     changes:
       "Model Runner V2 runs the common decoders by default; its profile_cudagraph_memory() returns 0, so CUDA graphs live in the headroom again (vllm/v1/worker/gpu/model_runner.py)",
   },

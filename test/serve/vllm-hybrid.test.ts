@@ -81,6 +81,20 @@ describe("vLLM with a gated delta-net hybrid (Qwen3.5-9B) and --kv-cache-memory-
     expect(plain.serving!.schemes[0]!.kvTokens).toBe(Math.floor((299 / 66) * 131072));
   });
 
+  it("in the 0.25+ profile a hybrid still reserves its CUDA-graph estimate (Model Runner V2 refused hybrids), a plain decoder does not", async () => {
+    // The deployment note above: "vLLM 0.27.1 charges ~0.55 GB of CUDA-graph memory inside
+    // --gpu-memory-utilization; 0.90 reports as 0.8771 without it" (the Qwen3.5-9B-shaped model).
+    const hybrid = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
+    const plain = await loadReplayModel("Qwen/Qwen3-8B", { fixture: "Qwen--Qwen3-8B" });
+    const serving = { engine: "vllm@0.27", gpu: "RTX 4090", knobs: { maxNumSeqs: 8 } };
+    const hybridPlan = (await replayPlan(hybrid, { context: 8192 }, serving)).serving!.schemes[0]!;
+    const plainPlan = (await replayPlan(plain, { context: 8192 }, serving)).serving!.schemes[0]!;
+    expect([hybridPlan.cudaGraphReserved, plainPlan.cudaGraphReserved]).toEqual([true, false]);
+    // A vision-language model's plan says the encoder's profile peak is not in it.
+    expect(hybridPlan.notes.some((note) => note.includes("embed_multimodal"))).toBe(true);
+    expect(plainPlan.notes.some((note) => note.includes("embed_multimodal"))).toBe(false);
+  });
+
   it("a release without the flag refuses it by name", async () => {
     const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
     const plan = await replayPlan(loaded, { context: 16384 }, { engine: "vllm@0.8", gpu: "RTX 4070 Ti Super", knobs: { kvCacheMemoryBytes: 640 * MIB } });

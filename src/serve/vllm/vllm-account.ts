@@ -41,7 +41,8 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
   const profile = vllmProfileRun(spec, release, batchedTokens, maxNumSeqs, tp, input.computeBytes);
   const nonTorch = release.runtime === "v0" ? NON_TORCH.v0 : NON_TORCH.v1 + (tp > 1 ? NON_TORCH.tensorParallel : 0);
   const cudaGraphs = input.knobs.enforceEager ? 0 : CUDA_GRAPH_ESTIMATE;
-  const reserved = release.cudaGraphs === "reserved" && cudaGraphs > 0;
+  const hybrid = input.kv.groups.some((group) => group.kind === "state");
+  const reserved = (hybrid ? release.hybridCudaGraphs : release.cudaGraphs) === "reserved" && cudaGraphs > 0;
   // --kv-cache-memory-bytes: gpu_worker.py reserves exactly that and skips the memory profiling.
   const givenKv = input.knobs.kvCacheMemoryBytes;
   const profiled = Math.floor(requested - weights.bytes - profile.peakBytes - nonTorch - (reserved ? cudaGraphs : 0));
@@ -78,7 +79,7 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
     refusal = `The model's max seq len (${context}) is larger than the maximum number of tokens that can be stored in KV cache (${kv.tokens}). Try increasing \`gpu_memory_utilization\` or decreasing \`max_model_len\` when initializing the engine.`;
   } else if (release.runtime === "v1" && kv.neededBytes > available) {
     refusal = `To serve at least one request with the models's max seq len (${context}), (${formatGiB(kv.neededBytes)} GiB KV cache is needed, which is larger than the available KV cache memory (${formatGiB(available)} GiB). Based on the available memory, the estimated maximum model length is ${longest}. Try increasing \`gpu_memory_utilization\` or decreasing \`max_model_len\` when initializing the engine.`;
-  } else if (release.stateBlocksCheck && !input.knobs.enforceEager && input.kv.groups.some((group) => group.kind === "state") && maxNumSeqs > kv.blocks) {
+  } else if (release.stateBlocksCheck && !input.knobs.enforceEager && hybrid && maxNumSeqs > kv.blocks) {
     refusal = `max_num_seqs (${maxNumSeqs}) exceeds available Mamba cache blocks (${kv.blocks}). Each decode sequence requires one Mamba cache block, so CUDA graph capture cannot proceed. Please lower max_num_seqs to at most ${kv.blocks} or increase gpu_memory_utilization.`;
   }
 
@@ -87,6 +88,11 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
   if (givenKv !== undefined && weights.bytes + profile.peakBytes + nonTorch + cudaGraphs + givenKv > free) {
     notes.push(
       `\`kvCacheMemoryBytes\` ${formatInt(givenKv)} B is reserved without a check: with the weights (${formatGiB(weights.bytes)} GiB), the profile run's ~${formatGiB(profile.peakBytes)} GiB, ~${formatGiB(nonTorch + cudaGraphs)} GiB outside PyTorch and CUDA graphs, it comes to more than the ${formatGiB(free)} GiB free: expect an out-of-memory error at start-up or under load`,
+    );
+  }
+  if (spec.hasVisionTower) {
+    notes.push(
+      "vLLM's profile run also encodes its largest dummy image or video (gpu_model_runner.py profile_run → embed_multimodal) and keeps the result while the language model's dummy pass runs: that peak is not counted here, so the KV budget may be lower by up to a few GiB; for text only, vLLM skips it with --limit-mm-per-prompt '{\"image\": 0, \"video\": 0}'",
     );
   }
   if (kv.paddingLayers > 0) notes.push(`KV groups of ${kv.groupSize} layers: ${kv.paddingLayers} padding layer slot(s) added, as vLLM warns ("Add ${kv.paddingLayers} padding layers")`);
