@@ -95,6 +95,17 @@ describe("vLLM with a gated delta-net hybrid (Qwen3.5-9B) and --kv-cache-memory-
     expect(plainPlan.notes.some((note) => note.includes("embed_multimodal"))).toBe(false);
   });
 
+  it("a --kv-cache-memory-bytes the GPU cannot hold beside the weights is refused, one that leaves no room for the rest is warned about", async () => {
+    const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
+    // RTX 4090: 23.64 GiB as CUDA reports it; the bf16 weights as vLLM loads them are ~17.56 GiB.
+    const tooMuch = await replayPlan(loaded, { context: 8192 }, { engine: "vllm@0.28", gpu: "RTX 4090", knobs: { kvCacheMemoryBytes: 8 * 1024 * MIB } });
+    expect(tooMuch.serving!.schemes[0]!.refusal).toMatch(/^torch\.OutOfMemoryError allocating the KV cache: kv_cache_memory_bytes 8\.00 GiB/);
+    expect(tooMuch.serving!.schemes[0]!.fits).toBe(false);
+    const tight = await replayPlan(loaded, { context: 8192 }, { engine: "vllm@0.28", gpu: "RTX 4090", knobs: { kvCacheMemoryBytes: 5376 * MIB, maxNumSeqs: 8 } });
+    expect(tight.serving!.schemes[0]!.refusal).toBeNull();
+    expect(tight.serving!.notes.concat(tight.serving!.schemes[0]!.notes).some((note) => /reserved without a check/.test(note))).toBe(true);
+  });
+
   it("a release without the flag refuses it by name", async () => {
     const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
     const plan = await replayPlan(loaded, { context: 16384 }, { engine: "vllm@0.8", gpu: "RTX 4070 Ti Super", knobs: { kvCacheMemoryBytes: 640 * MIB } });

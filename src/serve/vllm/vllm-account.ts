@@ -69,6 +69,8 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
     refusal = `vllm ${release.version} has no kv_cache_memory_bytes (vramplan models it from its 0.11 profile on): drop \`kvCacheMemoryBytes\` and size the cache with \`memoryFraction\``;
   } else if (mxfp4?.refusal) {
     refusal = mxfp4.refusal;
+  } else if (givenKv !== undefined && weights.bytes + nonTorch + givenKv > free) {
+    refusal = `torch.OutOfMemoryError allocating the KV cache: kv_cache_memory_bytes ${formatGiB(givenKv)} GiB on top of ${formatGiB(weights.bytes)} GiB of weights is more than the ${formatGiB(free)} GiB free; lower \`kvCacheMemoryBytes\``;
   } else if (weights.bytes > free) {
     refusal = `torch.OutOfMemoryError while loading the weights: ${formatGiB(weights.bytes)} GiB per GPU, more than the ${formatGiB(free)} GiB free on a ${formatGiB(total)} GiB GPU`;
   } else if (release.runtime === "v1" && givenKv === undefined && requested > free) {
@@ -85,7 +87,7 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
 
   const split = kvSplitNote(spec, tp);
   const notes = [...weights.notes, ...(mxfp4 ? [mxfp4.note] : []), ...(split ? [split] : []), `scheduler: ${defaults.rule}${input.knobs.maxNumSeqs !== undefined || input.knobs.maxNumBatchedTokens !== undefined ? " (overridden where given)" : ""}`];
-  if (givenKv !== undefined && weights.bytes + profile.peakBytes + nonTorch + cudaGraphs + givenKv > free) {
+  if (refusal === null && givenKv !== undefined && weights.bytes + profile.peakBytes + nonTorch + cudaGraphs + givenKv > free) {
     notes.push(
       `\`kvCacheMemoryBytes\` ${formatInt(givenKv)} B is reserved without a check: with the weights (${formatGiB(weights.bytes)} GiB), the profile run's ~${formatGiB(profile.peakBytes)} GiB, ~${formatGiB(nonTorch + cudaGraphs)} GiB outside PyTorch and CUDA graphs, it comes to more than the ${formatGiB(free)} GiB free: expect an out-of-memory error at start-up or under load`,
     );
