@@ -114,6 +114,20 @@ describe("published totals from config.json alone (kind D)", () => {
     if (reported) expect([reported["parameter total"], reported["Kimi-K2-Base"]]).toEqual([1_026_408_235_864, 1_026_470_731_056]);
   });
 
+  it("Qwen3.6 (dense and MoE, not in ../shared): the Hub's totals from config.json alone", async () => {
+    // The same public table of Hub API safetensors.total that D13 was taken from lists
+    // 'Qwen/Qwen3.6-27B': 27781427952 and 'Qwen/Qwen3.6-35B-A3B': 35951822704 (another public file
+    // quotes "huggingface Qwen/Qwen3.6-35B-A3B@995ad96eacd9: safetensors.total=35951822704").
+    for (const [id, dir, total] of [
+      ["Qwen/Qwen3.6-27B", "Qwen--Qwen3.6-27B", 27_781_427_952],
+      ["Qwen/Qwen3.6-35B-A3B", "Qwen--Qwen3.6-35B-A3B", 35_951_822_704],
+    ] as const) {
+      const config = await fixture(dir)();
+      const planned = planLoadedModel({ id, revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+      expect(planned.weights.parameters, id).toBe(total);
+    }
+  });
+
   it("Qwen3-VL-8B-Instruct: its text model, vision tower and three deepstack mergers from config.json", async () => {
     const config = await fixture("Qwen--Qwen3-VL-8B-Instruct")();
     const planned = planLoadedModel({ id: "Qwen/Qwen3-VL-8B-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });

@@ -106,6 +106,20 @@ describe("vLLM with a gated delta-net hybrid (Qwen3.5-9B) and --kv-cache-memory-
     expect(tight.serving!.notes.concat(tight.serving!.schemes[0]!.notes).some((note) => /reserved without a check/.test(note))).toBe(true);
   });
 
+  it("Qwen3.6-27B-FP8 on one H100 at 0.95 with the defaults: refused for max_num_seqs 1024, as vLLM's recipe PR reports", async () => {
+    // vllm-project/recipes PR #551: "ValueError: max_num_seqs (1024) exceeds available Mamba cache
+    // blocks (856)" for Qwen/Qwen3.6-27B-FP8 on a single H100 at --gpu-memory-utilization 0.95. The
+    // verdict is reproduced; the block count is not: vramplan's pool comes out ~9% smaller (its
+    // sampler warm-up for 1,024 sequences of a 248,320-token vocabulary is 9 GiB), left as measured.
+    const loaded = await loadReplayModel("Qwen/Qwen3.6-27B-FP8", { fixture: "Qwen--Qwen3.6-27B" });
+    // Qwen's -FP8 releases: 128 × 128 block fp8, as the published-totals test states.
+    loaded.config = { ...loaded.config, quantization_config: { activation_scheme: "dynamic", fmt: "e4m3", quant_method: "fp8", weight_block_size: [128, 128] } };
+    const plan = await replayPlan(loaded, { context: 262144 }, { engine: "vllm@0.25", gpu: "H100", memoryFraction: 0.95 });
+    const served = plan.serving!.schemes[0]!;
+    expect(served.refusal).toMatch(/^max_num_seqs \(1024\) exceeds available Mamba cache blocks \(\d+\)/);
+    console.info(`Qwen3.6-27B-FP8 on H100: Mamba cache blocks logged 856, vramplan ${served.kvBlocks} (${(((served.kvBlocks ?? 0) - 856) / 856 * 100).toFixed(1)}%)`);
+  });
+
   it("a release without the flag refuses it by name", async () => {
     const loaded = await loadReplayModel("Qwen/Qwen3.5-9B", { fixture: "unsloth--Qwen3.5-9B" });
     const plan = await replayPlan(loaded, { context: 16384 }, { engine: "vllm@0.8", gpu: "RTX 4070 Ti Super", knobs: { kvCacheMemoryBytes: 640 * MIB } });
