@@ -180,12 +180,10 @@ function ssmStateDtype(config: RawConfig): { ssmStateDtype?: ComputeDtype } {
  * name them num_nextn_predict_layers, Qwen3-Next and Qwen3.5 mtp_num_hidden_layers. An explicit 0
  * means none (a checkpoint stripped of them), not "ask the family".
  */
+const MTP_LAYER_FIELDS = ["num_nextn_predict_layers", "mtp_num_hidden_layers"];
+
 function declaredMtpLayers(config: RawConfig): number | undefined {
-  for (const name of ["num_nextn_predict_layers", "mtp_num_hidden_layers"]) {
-    const value = config[name];
-    if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
-  }
-  return undefined;
+  return readPositiveInt(config, MTP_LAYER_FIELDS)?.value ?? (MTP_LAYER_FIELDS.some((name) => config[name] === 0) ? 0 : undefined);
 }
 
 /**

@@ -37,6 +37,14 @@ describe("Qwen3.5-9B from config.json", () => {
     expect(planned.weights.activeParameters).toBe(planned.weights.parameters - mtp);
   });
 
+  it("an absurd mtp_num_hidden_layers is refused by name; an explicit 0 means none", () => {
+    const text = config["text_config"] as Record<string, unknown>;
+    const withMtp = (layers: number) =>
+      planLoadedModel({ id: "Qwen/Qwen3.5-9B", revision: "main", commit: undefined, configSource: "builtin", config: { ...config, text_config: { ...text, mtp_num_hidden_layers: layers } }, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    expect(() => withMtp(1e9)).toThrow(/mtp_num_hidden_layers = 1000000000, more than any model has/);
+    expect(withMtp(0).weights.components.some((component) => component.name === "multi-token prediction")).toBe(false);
+  });
+
   it("--explain shows the state's two widths", () => {
     const text = explainLines(plan(4096)).join("\n");
     expect(text).toContain("conv 24,576 × 2 B (bf16) + SSM 524,288 × 4 B");
