@@ -38,7 +38,13 @@ export function parseMemorySize(value: string, flag: string): number {
 
 /** A size in bytes as vLLM's byte flags take it: a bare number is bytes; 640MiB, 8GiB and 8GB as parseMemorySize reads them. */
 export function parseByteCount(value: string, flag: string): number {
-  const bytes = /^\s*\d+\s*$/.test(value) ? Number(value) : parseMemorySize(value, flag);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError(`${flag} must be a positive number of bytes (or 640MiB, 8GiB), got "${value}"`);
+  const refuse = () => new UsageError(`${flag} must be a positive number of bytes (or 640MiB, 8GiB), got "${value}"`);
+  let bytes: number;
+  try {
+    bytes = /^\s*\d+\s*$/.test(value) ? Number(value) : parseMemorySize(value, flag);
+  } catch {
+    throw refuse();
+  }
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw refuse();
   return bytes;
 }

@@ -137,7 +137,9 @@ describe("vLLM with a gated delta-net hybrid (Qwen3.5-9B) and --kv-cache-memory-
       expect(JSON.parse(inBytes.stdout).serving.schemes[0].kvBudgetBytes).toBe(640 * MIB);
       const bad = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "--gpu", "L4", "--kv-cache-memory-bytes", "lots"], env);
       expect(bad.code).not.toBe(0);
-      expect(bad.stderr).toMatch(/^.*--kv-cache-memory-bytes must be .*\n$/);
+      expect(bad.stderr).toMatch(/^.*--kv-cache-memory-bytes must be a positive number of bytes \(or 640MiB, 8GiB\), got "lots"\n$/);
+      const negative = await runCliCaptured(["plan", "Qwen/Qwen2.5-7B", "--gpu", "L4", "--kv-cache-memory-bytes=-5"], env);
+      expect(negative.stderr).toMatch(/--kv-cache-memory-bytes must be a positive number of bytes \(or 640MiB, 8GiB\), got "-5"/);
     } finally {
       await settings.cleanup();
     }
