@@ -55,6 +55,14 @@ export function requantize(tensors: readonly WeightTensor[], scheme: WeightSchem
       result.bytes += bytes;
       if (type) result.byType[type] = (result.byType[type] ?? 0) + bytes;
     };
+    // llama-quantize keeps every 1-D tensor in F32; DeepSeek-V3's router bias is F32 in any format.
+    if (tensor.keptInFp32 || (scheme.kind === "gguf" && tensor.kind === "vector")) {
+      const bytes = tensor.elements * 4;
+      result.keptBytes += bytes;
+      result.bytes += bytes;
+      result.byType.F32 = (result.byType.F32 ?? 0) + bytes;
+      return;
+    }
     if (scheme.kind === "float") {
       const bytes = tensor.elements * scheme.bytes;
       result.bytes += bytes;
@@ -67,13 +75,6 @@ export function requantize(tensors: readonly WeightTensor[], scheme: WeightSchem
     }
     const matrix = { elements: tensor.elements, rowLength: tensor.rowLength, matrices: tensor.matrices };
     if (scheme.kind === "gguf") {
-      if (tensor.kind === "vector") {
-        const bytes = tensor.elements * 4;
-        result.keptBytes += bytes;
-        result.bytes += bytes;
-        result.byType.F32 = (result.byType.F32 ?? 0) + bytes;
-        return;
-      }
       if (tensor.kind === "router") {
         keep(2); // llama-quantize never quantizes ffn_gate_inp
         return;

@@ -21,6 +21,8 @@ export interface WeightTensor {
   layer: number | null;
   ggufRole: GgufRole;
   component: Component;
+  /** Stored in fp32 whatever the scheme (DeepSeek-V3's e_score_correction_bias). */
+  keptInFp32?: true;
 }
 
 const EMBEDDING = /(^|\.)(embed_tokens|wte|wpe|word_embeddings|embed_in|tok_embeddings)\./;
@@ -84,9 +86,11 @@ export function inventoryFromSpec(spec: ModelSpec): WeightTensor[] {
   ];
   if (counted.lmHead > 0) tensors.push({ name: "lm_head.weight", kind: "lm_head", elements: counted.lmHead, rowLength: h, matrices: 1, layer: null, ggufRole: null, component: "language model" });
   let matrices = 0;
+  // The router bias the checkpoint keeps in fp32 is a tensor of its own, not part of the bf16 router.
+  const fp32RouterBias = spec.moe?.routerBias && spec.moe.routerBiasInFp32 ? spec.moe.experts : 0;
   for (const module of linearModules(spec)) {
     if (module.role === "ssm") continue;
-    const elements = moduleWeights(module);
+    const elements = moduleWeights(module) - (module.role === "router" ? fp32RouterBias : 0);
     matrices += elements;
     const kind: WeightKind = module.role === "router" ? "router" : module.role === "expert" ? "expert" : "linear";
     const name = `model.layers.${module.layer}.${module.name}.weight`;
@@ -96,6 +100,11 @@ export function inventoryFromSpec(spec: ModelSpec): WeightTensor[] {
   if (counted.ssmMixers > 0) {
     matrices += counted.ssmMixers;
     tensors.push({ name: "ssm mixers", kind: "linear", elements: counted.ssmMixers, rowLength: h, matrices: 1, layer: null, ggufRole: null, component: "language model" });
+  }
+  if (fp32RouterBias > 0) {
+    const elements = counted.moeLayers * fp32RouterBias;
+    matrices += elements;
+    tensors.push({ name: "e_score_correction_bias", kind: "vector", elements, rowLength: elements, matrices: 1, layer: null, ggufRole: null, component: "language model", keptInFp32: true });
   }
   // Norms, biases, sinks, q/k norms: what the count holds beyond embeddings, head and matrices.
   const vectors = counted.total - counted.embeddings - counted.positionEmbeddings - counted.lmHead - matrices;

@@ -371,7 +371,7 @@ function genericMoe(config: RawConfig, numLayers: number, guessed: GuessedField[
   const perToken = readPositiveInt(config, ["num_experts_per_tok", "experts_per_token", "moe_top_k"])?.value ?? 2;
   guessed.push({ field: experts.field, assumed: `${experts.value} routed experts on every layer, ${perToken} per token, no shared expert (Mixtral layout)` });
   return {
-    spec: { experts: experts.value, expertsPerToken: perToken, expertIntermediate, sharedIntermediate: 0, sharedExpertGate: false, routerBias: false, expertBias: false },
+    spec: { experts: experts.value, expertsPerToken: perToken, expertIntermediate, sharedIntermediate: 0, sharedExpertGate: false, routerBias: false, routerBiasInFp32: false, expertBias: false },
     isMoeLayer: Array.from({ length: numLayers }, () => true),
   };
 }

@@ -102,6 +102,7 @@ const moeSpec = (spec: Partial<MoeSpec> & Pick<MoeSpec, "experts" | "expertsPerT
   sharedIntermediate: 0,
   sharedExpertGate: false,
   routerBias: false,
+  routerBiasInFp32: false,
   expertBias: false,
   ...spec,
 });
@@ -151,8 +152,10 @@ const deepseekMoe = (config: RawConfig, numLayers: number): MoeRules | undefined
       expertsPerToken: intOr(config, "num_experts_per_tok", 1),
       expertIntermediate,
       sharedIntermediate: expertIntermediate * (typeof config["n_shared_experts"] === "number" ? config["n_shared_experts"] : 0),
-      // DeepSeek-V3's noaux_tc routing adds an `e_score_correction_bias` per expert.
+      // DeepSeek-V3's noaux_tc routing adds an `e_score_correction_bias` per expert, which its
+      // checkpoints store in F32 (a public listing of Kimi-K2's shard headers shows [384] F32).
       routerBias: config["topk_method"] === "noaux_tc",
+      routerBiasInFp32: config["topk_method"] === "noaux_tc",
     }),
     isMoeLayer: layersWhere(numLayers, (i) => i >= firstDense && i % frequency === 0),
   };

@@ -52,6 +52,11 @@ export interface MoeSpec {
   sharedExpertGate: boolean;
   /** Router bias: gpt-oss's `router.bias`, DeepSeek-V3's `e_score_correction_bias`. */
   routerBias: boolean;
+  /**
+   * The router bias is stored in fp32 whatever the model's dtype: DeepSeek-V3's checkpoints (and
+   * Kimi-K2's) keep `e_score_correction_bias` as F32 beside bf16 routers.
+   */
+  routerBiasInFp32: boolean;
   /** gpt-oss experts have biases on their projections. */
   expertBias: boolean;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadBuiltinModel } from "../../src/hub/builtin.js";
 import { planLoadedModel } from "../../src/plan.js";
+import type { TensorEntry, TensorManifest } from "../../src/model/manifest.js";
 import { sharedObservations } from "../support/realworld.js";
 
 /*
@@ -99,19 +100,39 @@ describe("published totals from config.json alone (kind D)", () => {
     expect(planned.kvCache.bytes).toBe(61 * 1284 * 4096);
   });
 
-  it("Kimi-K2-Instruct (D06): config.json counts what its shard headers hold; the Hub's totals are 3,416 above both ways", async () => {
+  it("Kimi-K2-Instruct (D06): the Hub's 3,416 extra values are 61 stored rotary inv_freq buffers; config.json counts the rest, its bytes to the byte", async () => {
     const config = await fixture("moonshotai--Kimi-K2-Instruct")();
-    const planned = planLoadedModel({ id: "moonshotai/Kimi-K2-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const fromConfig = planLoadedModel({ id: "moonshotai/Kimi-K2-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
     // A public audit that read all 61 shard headers of Kimi-K2-Instruct (139,644 tensors) counts
-    // 1,026,408,232,448 logical parameters, fp8 scales excluded.
-    expect(planned.weights.parameters).toBe(1_026_408_232_448);
-    // Not explained: the Hub's total for -Instruct (1,026,408,235,864) and for -Base, which counts
-    // the stored values with the scales (1,026,470,731,056), are both 3,416 (56 per layer) higher.
-    expect(1_026_408_235_864 - planned.weights.parameters).toBe(3416);
-    expect(1_026_470_731_056 - (planned.weights.storedElements ?? 0)).toBe(3416);
+    // 1,026,408,232,448 logical parameters, "scale/shape/RoPE buffers not counted"; Fireworks' model
+    // list gives the same paramCount for Kimi K2 Instruct.
+    expect(fromConfig.weights.parameters).toBe(1_026_408_232_448);
+    // A public dump of the checkpoint's header (38 rows, below) lists
+    // model.layers.N.self_attn.rotary_emb.inv_freq [56] BF16 on all 61 layers: 3,416 values, 6,832 B.
+    // config.json cannot foresee a buffer the checkpoint happens to store, and engines do not load it,
+    // so from config alone the bytes come out exactly that far under the audit's 1,029,173,256,720.
+    expect(1_029_173_256_720 - fromConfig.weights.bytes).toBe(61 * 56 * 2);
+
+    const fromHeaders = planLoadedModel({ id: "moonshotai/Kimi-K2-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: kimiK2Manifest(), manifestSource: "hub", notes: [] }, { context: 4096 });
+    const weights = fromHeaders.weights;
+    console.info(
+      [
+        "| Kimi-K2 | published | vramplan from the listed headers |",
+        `| parameters (audit, Fireworks) | 1,026,408,232,448 | ${weights.parameters.toLocaleString("en-US")} |`,
+        `| + stored buffers (D06 "parameter total") | 1,026,408,235,864 | ${(weights.parameters + weights.buffers.elements).toLocaleString("en-US")} |`,
+        `| every stored value (D06 Kimi-K2-Base, the dump's total) | 1,026,470,731,056 | ${(weights.storedElements ?? 0).toLocaleString("en-US")} |`,
+        `| checkpoint bytes (D06) | 1,029,173,256,720 | ${weights.bytes.toLocaleString("en-US")} |`,
+      ].join("\n"),
+    );
+    expect(weights.tensorCount).toBe(139_644);
+    expect(weights.parameters).toBe(1_026_408_232_448);
+    expect(weights.buffers).toEqual({ tensors: 61, elements: 3416, bytes: 6832 });
+    expect(weights.parameters + weights.buffers.elements).toBe(1_026_408_235_864);
+    expect(weights.storedElements).toBe(1_026_470_731_056);
+    expect(weights.bytes).toBe(1_029_173_256_720);
     const observations = sharedObservations();
     const reported = observations?.find((candidate) => candidate.id === "D06")?.reported as Record<string, unknown> | undefined;
-    if (reported) expect([reported["parameter total"], reported["Kimi-K2-Base"]]).toEqual([1_026_408_235_864, 1_026_470_731_056]);
+    if (reported) expect([reported["parameter total"], reported["Kimi-K2-Base"], reported["checkpoint bytes"]]).toEqual([1_026_408_235_864, 1_026_470_731_056, 1_029_173_256_720]);
   });
 
   it("Qwen3.6 (dense and MoE, not in ../shared): the Hub's totals from config.json alone", async () => {
@@ -149,3 +170,67 @@ describe("published totals from config.json alone (kind D)", () => {
     }
   });
 });
+
+/**
+ * Kimi-K2's safetensors headers as a public model report prints them, one row per tensor name
+ * pattern (139,644 tensors "compressed to 38 rows"): name, shape, dtype, and how many layers (and
+ * experts) repeat it. The shard a tensor sits in does not change what is counted, so all go in one file.
+ */
+function kimiK2Manifest(): TensorManifest {
+  const width: Record<string, number> = { BF16: 2, F8_E4M3: 1, F32: 4 };
+  const allLayers = Array.from({ length: 61 }, (_, layer) => layer);
+  const moeLayers = allLayers.slice(1);
+  const rows: [string, number[], string, number[], number][] = [
+    ["lm_head.weight", [163840, 7168], "BF16", [], 1],
+    ["model.embed_tokens.weight", [163840, 7168], "BF16", [], 1],
+    ["model.norm.weight", [7168], "BF16", [], 1],
+    ["input_layernorm.weight", [7168], "BF16", allLayers, 1],
+    ["post_attention_layernorm.weight", [7168], "BF16", allLayers, 1],
+    ["self_attn.kv_a_layernorm.weight", [512], "BF16", allLayers, 1],
+    ["self_attn.kv_a_proj_with_mqa.weight", [576, 7168], "F8_E4M3", allLayers, 1],
+    ["self_attn.kv_a_proj_with_mqa.weight_scale_inv", [5, 56], "F32", allLayers, 1],
+    ["self_attn.kv_b_proj.weight", [16384, 512], "F8_E4M3", allLayers, 1],
+    ["self_attn.kv_b_proj.weight_scale_inv", [128, 4], "F32", allLayers, 1],
+    ["self_attn.o_proj.weight", [7168, 8192], "F8_E4M3", allLayers, 1],
+    ["self_attn.o_proj.weight_scale_inv", [56, 64], "F32", allLayers, 1],
+    ["self_attn.q_a_layernorm.weight", [1536], "BF16", allLayers, 1],
+    ["self_attn.q_a_proj.weight", [1536, 7168], "F8_E4M3", allLayers, 1],
+    ["self_attn.q_a_proj.weight_scale_inv", [12, 56], "F32", allLayers, 1],
+    ["self_attn.q_b_proj.weight", [12288, 1536], "F8_E4M3", allLayers, 1],
+    ["self_attn.q_b_proj.weight_scale_inv", [96, 12], "F32", allLayers, 1],
+    ["self_attn.rotary_emb.inv_freq", [56], "BF16", allLayers, 1],
+    ["mlp.down_proj.weight", [7168, 18432], "F8_E4M3", [0], 1],
+    ["mlp.down_proj.weight_scale_inv", [56, 144], "F32", [0], 1],
+    ["mlp.gate_proj.weight", [18432, 7168], "F8_E4M3", [0], 1],
+    ["mlp.gate_proj.weight_scale_inv", [144, 56], "F32", [0], 1],
+    ["mlp.up_proj.weight", [18432, 7168], "F8_E4M3", [0], 1],
+    ["mlp.up_proj.weight_scale_inv", [144, 56], "F32", [0], 1],
+    ["mlp.experts.{e}.down_proj.weight", [7168, 2048], "F8_E4M3", moeLayers, 384],
+    ["mlp.experts.{e}.down_proj.weight_scale_inv", [56, 16], "F32", moeLayers, 384],
+    ["mlp.experts.{e}.gate_proj.weight", [2048, 7168], "F8_E4M3", moeLayers, 384],
+    ["mlp.experts.{e}.gate_proj.weight_scale_inv", [16, 56], "F32", moeLayers, 384],
+    ["mlp.experts.{e}.up_proj.weight", [2048, 7168], "F8_E4M3", moeLayers, 384],
+    ["mlp.experts.{e}.up_proj.weight_scale_inv", [16, 56], "F32", moeLayers, 384],
+    ["mlp.gate.e_score_correction_bias", [384], "F32", moeLayers, 1],
+    ["mlp.gate.weight", [384, 7168], "BF16", moeLayers, 1],
+    ["mlp.shared_experts.down_proj.weight", [7168, 2048], "F8_E4M3", moeLayers, 1],
+    ["mlp.shared_experts.down_proj.weight_scale_inv", [56, 16], "F32", moeLayers, 1],
+    ["mlp.shared_experts.gate_proj.weight", [2048, 7168], "F8_E4M3", moeLayers, 1],
+    ["mlp.shared_experts.gate_proj.weight_scale_inv", [16, 56], "F32", moeLayers, 1],
+    ["mlp.shared_experts.up_proj.weight", [2048, 7168], "F8_E4M3", moeLayers, 1],
+    ["mlp.shared_experts.up_proj.weight_scale_inv", [16, 56], "F32", moeLayers, 1],
+  ];
+  const tensors: TensorEntry[] = [];
+  for (const [name, shape, dtype, layers, copies] of rows) {
+    const bytes = shape.reduce((product, dim) => product * dim, 1) * (width[dtype] ?? 0);
+    if (layers.length === 0) {
+      tensors.push({ name, dtype, shape, bytes });
+      continue;
+    }
+    for (const layer of layers) {
+      for (let expert = 0; expert < copies; expert += 1) tensors.push({ name: `model.layers.${layer}.${name.replace("{e}", String(expert))}`, dtype, shape, bytes });
+    }
+  }
+  return { files: [{ path: "model.safetensors", tensors }] };
+}
+
