@@ -83,6 +83,11 @@ export function requantize(tensors: readonly WeightTensor[], scheme: WeightSchem
       quantized(ggmlBytes(type, matrix), type);
       return;
     }
+    // What the checkpoint's own quantization_config leaves out (Kimi-K2.5: attention, shared experts, dense MLP).
+    if (scheme.ignore?.(tensor.name.replace(/\.weight$/, ""))) {
+      keep(2);
+      return;
+    }
     const converts =
       scheme.kind === "mxfp4"
         ? context.moe

@@ -50,6 +50,14 @@ export interface QuantizationRules {
   strategy?: string;
   /** bitsandbytes 4-bit with double quantization of its absmax. */
   doubleQuant?: boolean;
+  /** compressed-tensors: symmetric weights (no zero points stored) and the storage format (`pack-quantized`…). */
+  symmetric?: boolean;
+  format?: string;
+  /**
+   * Modules the checkpoint leaves unquantized: compressed-tensors `ignore` (names, or `re:` regexes
+   * matched from the start), transformers' `modules_to_not_convert` (substrings).
+   */
+  ignore?: { patterns: readonly string[]; match: "compressed-tensors" | "substring" };
 }
 
 export function quantizationRules(config: RawConfig): QuantizationRules {
@@ -62,6 +70,8 @@ export function quantizationRules(config: RawConfig): QuantizationRules {
   let valueType: "int" | "float" | undefined = method === "fp8" || method === "mxfp4" || method === "modelopt" ? "float" : undefined;
   let blockSize: [number, number] | undefined;
   let strategy: string | undefined;
+  let symmetric: boolean | undefined;
+  let format: string | undefined;
   const block = quant["weight_block_size"];
   if (Array.isArray(block) && block.length === 2 && block.every((value) => Number.isSafeInteger(value) && value > 0)) blockSize = [block[0] as number, block[1] as number];
   if (method === "compressed-tensors") {
@@ -75,6 +85,8 @@ export function quantizationRules(config: RawConfig): QuantizationRules {
     const structure = weights?.block_structure;
     if (Array.isArray(structure) && structure.length === 2 && structure.every((value) => typeof value === "number" && value > 0)) blockSize = [structure[0] as number, structure[1] as number];
     if (typeof weights?.strategy === "string") strategy = weights.strategy;
+    if (typeof (weights as { symmetric?: unknown } | undefined)?.symmetric === "boolean") symmetric = (weights as { symmetric: boolean }).symmetric;
+    format = readString(quant, "format");
   }
   if (method === "bitsandbytes") bits = quant["load_in_4bit"] === true ? 4 : 8;
   const doubleQuant = quant["bnb_4bit_use_double_quant"] === true;
@@ -95,7 +107,23 @@ export function quantizationRules(config: RawConfig): QuantizationRules {
     ...(blockSize !== undefined && { blockSize }),
     ...(strategy !== undefined && { strategy }),
     ...(method === "bitsandbytes" && { doubleQuant }),
+    ...(symmetric !== undefined && { symmetric }),
+    ...(format !== undefined && { format }),
+    ...unconvertedModules(method, quant),
   };
+}
+
+function unconvertedModules(method: string | undefined, quant: RawConfig): Pick<QuantizationRules, "ignore"> {
+  const strings = (name: string) => {
+    const value = quant[name];
+    return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string" && entry.length > 0) : [];
+  };
+  if (method === "compressed-tensors") {
+    const patterns = strings("ignore");
+    return patterns.length > 0 ? { ignore: { patterns, match: "compressed-tensors" } } : {};
+  }
+  const patterns = [...strings("modules_to_not_convert"), ...strings("llm_int8_skip_modules")];
+  return patterns.length > 0 ? { ignore: { patterns, match: "substring" } } : {};
 }
 
 function lastSegment(name: string): string {

@@ -1,4 +1,4 @@
-import type { Llama4VisionTower, Qwen3VisionTower, QwenVisionTower, SiglipVisionTower, VisionTowerSpec } from "../model/spec.js";
+import type { Llama4VisionTower, MoonVitTower, Qwen3VisionTower, QwenVisionTower, SiglipVisionTower, VisionTowerSpec } from "../model/spec.js";
 
 /** A vision tower's parameters counted from its config, module by module (VisionTowerSpec says which). */
 export interface VisionTowerCount {
@@ -20,6 +20,8 @@ export function visionTowerParameters(tower: VisionTowerSpec): VisionTowerCount 
       return qwen3Vision(tower);
     case "qwen2_5_vl":
       return qwenVision(tower);
+    case "moonvit":
+      return moonVit(tower);
   }
 }
 
@@ -70,5 +72,17 @@ function llama4Vision(tower: Llama4VisionTower): VisionTowerCount {
   const perBlock = 4 * linear(h, h) + linear(h, i) + linear(i, h) + 2 * 2 * h;
   // layernorm_pre and layernorm_post, the adapter's fc1 and fc2 (no bias), the projector's linear_1.
   const merger = 2 * 2 * h + i * tower.projectorInput + tower.projectorOutput * tower.projectorOutput + tower.visionOutput * tower.outHidden + (tower.projectorBias ? tower.outHidden : 0);
+  return { kind: tower.kind, parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
+}
+
+function moonVit(tower: MoonVitTower): VisionTowerCount {
+  const { hidden: h, intermediate: i, depth } = tower;
+  // proj (a biased Conv2d over patch × patch pixels) and pos_emb.
+  const patchEmbedding = linear(tower.inChannels * tower.patch * tower.patch, h) + tower.positions * h;
+  // norm0 and norm1 (weight and bias), wqkv, wo, mlp.fc0 and mlp.fc1, all biased.
+  const perBlock = 2 * 2 * h + linear(h, 3 * h) + linear(h, h) + linear(h, i) + linear(i, h);
+  // The encoder's final LayerNorm; the projector's pre_norm and its two linears over the merged patches.
+  const context = h * tower.mergedPatches;
+  const merger = 2 * h + 2 * h + linear(context, context) + linear(context, tower.outHidden);
   return { kind: tower.kind, parameters: patchEmbedding + depth * perBlock + merger, patchEmbedding, perBlock, blocks: depth, merger };
 }

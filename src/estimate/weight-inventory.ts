@@ -1,7 +1,7 @@
 import { configParameters } from "./config-parameters.js";
 import { componentOf, isRoutedExpert, tensorRole, type Component, type QuantizationRules } from "./tensor-roles.js";
 import type { TensorManifest } from "../model/manifest.js";
-import { linearModules, moduleWeights } from "../model/modules.js";
+import { linearModules, moduleWeights, type LinearModule } from "../model/modules.js";
 import type { ModelSpec } from "../model/spec.js";
 import { visionTowerParameters } from "./vision-tower.js";
 
@@ -76,6 +76,33 @@ export function inventoryFromManifest(spec: ModelSpec, manifest: TensorManifest,
   return tensors;
 }
 
+// Families whose checkpoints name shared experts `mlp.shared_experts` (DeepSeek's modeling code);
+// Qwen's say `mlp.shared_expert`.
+const PLURAL_SHARED_EXPERTS = new Set(["deepseek_v2", "deepseek_v3", "glm4_moe"]);
+// Families that store each layer's experts fused in one tensor rather than one per expert.
+const FUSED_EXPERTS = new Set(["gpt_oss", "llama4_text"]);
+
+/**
+ * Where a linear module sits in a transformers checkpoint (`self_attn.q_proj`,
+ * `mlp.experts.0.down_proj`, `mlp.shared_experts.up_proj`): what a quantization config's
+ * `ignore` patterns are written against. Expert 0 stands for all of a layer's experts.
+ */
+function checkpointPath(family: string, module: LinearModule): string {
+  const block = family === "mixtral" ? "block_sparse_moe" : "mlp";
+  switch (module.role) {
+    case "attention":
+      return `self_attn.${module.name}`;
+    case "expert":
+      return FUSED_EXPERTS.has(family) ? `${block}.${module.name}` : `${block}.${module.name.replace(/^experts\./, "experts.0.")}`;
+    case "shared-expert":
+      return `mlp.${PLURAL_SHARED_EXPERTS.has(family) ? module.name.replace(/^shared_expert\./, "shared_experts.") : module.name}`;
+    case "router":
+      return `${block}.${module.name}`;
+    default:
+      return module.name.startsWith("mlp.") ? module.name : `mlp.${module.name}`;
+  }
+}
+
 /** The same inventory from config.json alone: the spec's linear modules, embeddings and the rest. */
 export function inventoryFromSpec(spec: ModelSpec): WeightTensor[] {
   const counted = configParameters(spec);
@@ -93,7 +120,7 @@ export function inventoryFromSpec(spec: ModelSpec): WeightTensor[] {
     const elements = moduleWeights(module) - (module.role === "router" ? fp32RouterBias : 0);
     matrices += elements;
     const kind: WeightKind = module.role === "router" ? "router" : module.role === "expert" ? "expert" : "linear";
-    const name = `model.layers.${module.layer}.${module.name}.weight`;
+    const name = `model.layers.${module.layer}.${checkpointPath(spec.family, module)}.weight`;
     tensors.push({ name, kind, elements, rowLength: module.inFeatures, matrices: module.copies, layer: module.layer, ggufRole: ggufRoleOf(name), component: "language model" });
   }
   // SSM mixers' projections, lumped per model: their shapes are in derive-state.ts's counts.

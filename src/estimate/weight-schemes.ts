@@ -5,15 +5,32 @@ import type { QuantizationRules } from "./tensor-roles.js";
  * Weight formats a checkpoint can be served in, and what each costs per tensor: the packed values
  * plus the scales and zero points the format keeps (formulas.md "Quantized weights", engines.md §3).
  */
-export type WeightScheme =
+export type WeightScheme = (
   | { kind: "float"; name: "fp32" | "bf16" | "fp16"; bytes: 4 | 2 }
   | { kind: "fp8"; name: "fp8" | "fp8-block" | "fp8-channel"; block?: readonly [number, number] }
   | { kind: "int8"; name: "int8" }
-  | { kind: "int4"; name: "int4"; groupSize: number }
+  | {
+      kind: "int4";
+      name: "int4";
+      groupSize: number;
+      /**
+       * GPTQ/AWQ store a 4-bit zero per group even when symmetric; compressed-tensors'
+       * pack-quantized format stores one only when asymmetric, and an int32 [2] weight_shape.
+       */
+      layout?: "gptq" | "pack-quantized";
+      symmetric?: boolean;
+    }
   | { kind: "nf4"; name: "nf4"; doubleQuant?: boolean }
   | { kind: "mxfp4"; name: "mxfp4" }
   | { kind: "nvfp4"; name: "nvfp4" }
-  | { kind: "gguf"; name: GgufFileType };
+  | { kind: "gguf"; name: GgufFileType }
+) & {
+  /** A checkpoint's own quantization_config: the modules it leaves unconverted (compressed-tensors `ignore`, `modules_to_not_convert`). */
+  ignore?: ModuleFilter;
+};
+
+/** Whether a module (its checkpoint path without `.weight`) is one a quantization config leaves alone. */
+export type ModuleFilter = (modulePath: string) => boolean;
 
 /** ggml block types: values per block and bytes per block (ggml-common.h struct sizes). */
 export const GGML_BLOCKS = {
@@ -115,8 +132,14 @@ export function quantizedMatrixBytes(scheme: Exclude<WeightScheme, { kind: "floa
     case "int4": {
       // GPTQ/AWQ: 8 four-bit weights per int32, an fp16 scale and a 4-bit zero (8 per int32) per
       // group of `groupSize` input features of each output row (vLLM gptq.py shapes).
+      // compressed-tensors pack-quantized: weight_packed [rows, k/8] int32, weight_scale
+      // [rows, groups] 16-bit, weight_zero_point [rows/8, groups] int32 only when asymmetric, and
+      // weight_shape, int32 [2] (compressed_tensors pack_quantized.py).
       const groups = ceilDiv(k, scheme.groupSize);
-      return matrices * (ceilDiv(k * 4, 32) * rowsPerMatrix * 4 + groups * ceilDiv(rowsPerMatrix * 4, 32) * 4 + groups * rowsPerMatrix * 2);
+      const packed = ceilDiv(k * 4, 32) * rowsPerMatrix * 4;
+      const zeros = groups * ceilDiv(rowsPerMatrix * 4, 32) * 4;
+      if (scheme.layout === "pack-quantized") return matrices * (packed + groups * rowsPerMatrix * 2 + (scheme.symmetric === false ? zeros : 0) + 2 * 4);
+      return matrices * (packed + zeros + groups * rowsPerMatrix * 2);
     }
     case "nf4": {
       // bitsandbytes quantize_4bit, blocksize 64: two values per byte and an absmax per 64 values;
@@ -147,6 +170,41 @@ export function ggmlBytes(type: GgmlType, shape: MatrixShape): number {
  * no safetensors headers are known, so an FP8 or AWQ repo is not billed as bf16.
  */
 export function storedScheme(dtype: "fp32" | "bf16" | "fp16" | "fp8" | "int8" | undefined, rules: QuantizationRules): WeightScheme {
+  const scheme = schemeOfConfig(dtype, rules);
+  const ignore = scheme.kind === "float" ? undefined : moduleFilter(rules.ignore);
+  return ignore ? { ...scheme, ignore } : scheme;
+}
+
+// A repeated group that itself holds a quantifier, e.g. (a+)+: backtracks exponentially.
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]/;
+
+/**
+ * The modules a quantization config leaves alone, as a test on checkpoint module paths.
+ * compressed-tensors matches `re:` entries as Python's re.match does (anchored at the start) and
+ * others by the whole name; transformers' modules_to_not_convert by substring. A pattern from a
+ * repository that would backtrack exponentially, or does not compile, matches nothing.
+ */
+function moduleFilter(ignore: QuantizationRules["ignore"]): ModuleFilter | undefined {
+  if (!ignore) return undefined;
+  const tests: ModuleFilter[] = [];
+  for (const pattern of ignore.patterns) {
+    if (ignore.match === "substring") tests.push((path) => path.includes(pattern));
+    else if (!pattern.startsWith("re:")) tests.push((path) => path === pattern);
+    else {
+      const body = pattern.slice(3);
+      if (body.length > 256 || NESTED_QUANTIFIER.test(body)) continue;
+      try {
+        const regex = new RegExp(`^(?:${body})`);
+        tests.push((path) => regex.test(path));
+      } catch {
+        // Python-only syntax: leave the module quantized rather than guess.
+      }
+    }
+  }
+  return tests.length > 0 ? (path) => tests.some((test) => test(path)) : undefined;
+}
+
+function schemeOfConfig(dtype: "fp32" | "bf16" | "fp16" | "fp8" | "int8" | undefined, rules: QuantizationRules): WeightScheme {
   const float: WeightScheme = dtype === "fp32" ? { kind: "float", name: "fp32", bytes: 4 } : dtype === "fp16" ? { kind: "float", name: "fp16", bytes: 2 } : { kind: "float", name: "bf16", bytes: 2 };
   const groupSize = rules.groupSize !== undefined && rules.groupSize > 0 ? rules.groupSize : 128;
   switch (rules.method) {
@@ -159,7 +217,8 @@ export function storedScheme(dtype: "fp32" | "bf16" | "fp16" | "fp8" | "int8" | 
         if (rules.blockSize || rules.strategy === "block") return { kind: "fp8", name: "fp8-block", block: rules.blockSize ?? [128, 128] };
         return rules.strategy === "channel" ? { kind: "fp8", name: "fp8-channel" } : { kind: "fp8", name: "fp8" };
       }
-      return rules.bits === 8 ? { kind: "int8", name: "int8" } : { kind: "int4", name: "int4", groupSize };
+      if (rules.bits === 8) return { kind: "int8", name: "int8" };
+      return rules.format === "pack-quantized" ? { kind: "int4", name: "int4", groupSize, layout: "pack-quantized", symmetric: rules.symmetric ?? true } : { kind: "int4", name: "int4", groupSize };
     case "gptq":
     case "awq":
     case "mlx":

@@ -62,6 +62,11 @@ export interface WeightsEstimate {
 
 /** "fp8-block 128×128", "int4 group 128", "nf4": how config-derived quantized bytes were stored. */
 function describeStoredScheme(scheme: WeightScheme): string {
+  const described = describeSchemeShort(scheme);
+  return scheme.ignore ? `${described}; the modules its ignore list names in 16 bits` : described;
+}
+
+function describeSchemeShort(scheme: WeightScheme): string {
   if (scheme.kind === "int4") return `int4, group ${scheme.groupSize}`;
   if (scheme.kind === "fp8" && scheme.name === "fp8-block") return `fp8, blocks of ${(scheme.block ?? [128, 128]).join("×")}`;
   if (scheme.kind === "nf4") return scheme.doubleQuant === false ? "nf4" : "nf4 with double quantization";

@@ -229,6 +229,16 @@ function readVisionTower(config: RawConfig): VisionTowerSpec | undefined {
       projectorBias: readBoolean(vision, "multi_modal_projector_bias") ?? false,
     };
   }
+  if (readString(config, "model_type") === "kimi_k25") {
+    // KimiK25VisionConfig names the tower's fields vt_*; its projector maps into text_hidden_size.
+    const [depth, hidden, intermediate, patch] = [field("vt_num_hidden_layers"), field("vt_hidden_size"), field("vt_intermediate_size"), field("patch_size")];
+    const outHidden = field("text_hidden_size") ?? readPositiveInt(readObject(config, "text_config") ?? {}, ["hidden_size"])?.value;
+    const [height, width] = [field("init_pos_emb_height"), field("init_pos_emb_width")];
+    const merge = vision["merge_kernel_size"];
+    const mergedPatches = Array.isArray(merge) && merge.length === 2 && merge.every((side) => Number.isSafeInteger(side) && side > 0 && side <= 16) ? (merge[0] as number) * (merge[1] as number) : undefined;
+    if (!depth || !hidden || !intermediate || !patch || !outHidden || !height || !width || !mergedPatches) return undefined;
+    return { kind: "moonvit", depth, hidden, intermediate, patch, outHidden, inChannels: 3, positions: height * width, mergedPatches };
+  }
   const qwen3 = QWEN3_VISION_DEFAULTS[readString(config, "model_type") ?? ""];
   if (qwen3) {
     const [depth, hidden, intermediate, outHidden] = [field("depth") ?? 27, field("hidden_size") ?? 1152, field("intermediate_size") ?? 4304, field("out_hidden_size") ?? 3584];

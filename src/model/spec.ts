@@ -170,8 +170,14 @@ export interface ModelSpec {
  *   of two LayerNorms, biased qkv and proj and a plain biased fc1/fc2 MLP, the patch merger
  *   (LayerNorm over the vision width, two biased linears over spatial_merge_size² patches), and one
  *   more merger per deepstack_visual_indexes entry whose LayerNorm spans the merged width.
+ * - MoonViT as Kimi-K2.5 uses it (modeling_kimi_k25.py MoonViT3dPretrainedModel and its
+ *   patchmerger projector): a biased Conv2d patch embedding and an init_pos_emb_height ×
+ *   init_pos_emb_width table of learned positions (the temporal ones are fixed sinusoids, not
+ *   stored), `depth` blocks of two LayerNorms, biased wqkv and wo and a biased fc0/fc1 MLP, a final
+ *   LayerNorm, then the projector: a LayerNorm over the vision width and two biased linears over
+ *   merge_kernel_size patches into the text width.
  */
-export type VisionTowerSpec = QwenVisionTower | Qwen3VisionTower | SiglipVisionTower | Llama4VisionTower;
+export type VisionTowerSpec = QwenVisionTower | Qwen3VisionTower | SiglipVisionTower | Llama4VisionTower | MoonVitTower;
 
 /** What every counted vision tower has: its layers, widths, input channels and patch size, and the text width it projects into. */
 interface VisionTowerShape {
@@ -209,6 +215,14 @@ export interface QwenVisionTower extends VisionTowerShape {
   kind: "qwen2_5_vl";
   temporalPatch: number;
   spatialMerge: number;
+}
+
+export interface MoonVitTower extends VisionTowerShape {
+  kind: "moonvit";
+  /** Learned positions: init_pos_emb_height × init_pos_emb_width. */
+  positions: number;
+  /** Patches merged into one token: the product of merge_kernel_size. */
+  mergedPatches: number;
 }
 
 export interface Qwen3VisionTower extends VisionTowerShape {

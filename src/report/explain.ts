@@ -76,7 +76,9 @@ function parameterLines(plan: Plan): string[] {
           ? ["Llama 4 vision modules", "LayerNorms, pixel-shuffle adapter and projector"]
           : vision.kind === "qwen3_vl"
             ? ["Qwen3-VL modules", "patch merger and deepstack mergers"]
-            : ["Qwen2.5-VL modules", "patch merger"];
+            : vision.kind === "moonvit"
+              ? ["MoonViT modules", "final LayerNorm and patch-merger projector"]
+              : ["Qwen2.5-VL modules", "patch merger"];
     lines.push(`vision tower (vision_config, ${modules[0]}) = patch embedding ${n(vision.patchEmbedding)} + ${vision.blocks} blocks × ${n(vision.perBlock)} + ${modules[1]} ${n(vision.merger)} = ${n(vision.parameters)}`);
     const inHeaders = weights.source === "safetensors" ? weights.components.find((component) => component.name === "vision tower")?.parameters : undefined;
     if (inHeaders !== undefined) lines.push(inHeaders === vision.parameters ? "          matches the vision tower in the safetensors headers" : `          the headers' vision tower holds ${n(inHeaders)} parameters against vision_config`);

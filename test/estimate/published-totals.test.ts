@@ -135,6 +135,35 @@ describe("published totals from config.json alone (kind D)", () => {
     if (reported) expect([reported["parameter total"], reported["Kimi-K2-Base"], reported["checkpoint bytes"]]).toEqual([1_026_408_235_864, 1_026_470_731_056, 1_029_173_256_720]);
   });
 
+  it("Kimi-K2.5: MoonViT and its projector from vision_config, and the int4 experts' bytes, to the audit's figures", async () => {
+    const config = await fixture("moonshotai--Kimi-K2.5")();
+    const planned = planLoadedModel({ id: "moonshotai/Kimi-K2.5", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    // The public audit that read all 64 shard headers of Kimi-K2.5 (and of K2.6 and K2.7-Code,
+    // the same layout): 1,026,879,376,368 logical parameters and 595,148,192,736 payload bytes.
+    expect(planned.weights.parameters).toBe(1_026_879_376_368);
+    expect(planned.weights.bytes).toBe(595_148_192_736);
+    // The vision rows of a public dump of its headers, worked by hand (1,152 wide, 4,304 MLP, 27 blocks):
+    const h = 1152;
+    const block = 2 * 2 * h + (3 * h * h + 3 * h) + (h * h + h) + (4304 * h + 4304) + (h * 4304 + h); // norm0/1, wqkv, wo, fc0, fc1
+    const patchEmbed = 1152 * 3 * 14 * 14 + 1152 + 64 * 64 * 1152; // proj.weight [1152,3,14,14], proj.bias, pos_emb [64,64,1152]
+    const projector = 2 * h + (4608 * 4608 + 4608) + (7168 * 4608 + 7168); // pre_norm, proj.0, proj.2
+    const tower = patchEmbed + 27 * block + 2 * h + projector; // + encoder.final_layernorm
+    expect(planned.weights.visionTowerFromConfig?.parameters).toBe(tower);
+    // And it is what Kimi-K2.5 adds to Kimi-K2's 1,026,408,232,448 in the same audit.
+    expect(tower).toBe(1_026_879_376_368 - 1_026_408_232_448);
+    expect(planned.weights.components.map((component) => [component.name, component.parameters])).toEqual([
+      ["language model", 1_026_408_232_448],
+      ["vision tower", tower],
+    ]);
+    // Bytes, worked from the dump: the routed experts are int4 (weight_packed I32, a BF16 scale per
+    // 32 inputs, an I32 [2] weight_shape); quantization_config's ignore list keeps attention, the
+    // shared experts and the dense MLP in BF16; e_score_correction_bias is F32; the tower BF16.
+    const expert = 3 * (7168 * 256 * 4 + 7168 * 64 * 2 + 8);
+    const routed = 60 * 384 * 3 * 7168 * 2048;
+    const rest = (1_026_408_232_448 - routed - 60 * 384) * 2 + 60 * 384 * 4;
+    expect(60 * 384 * expert + rest + 2 * tower).toBe(595_148_192_736);
+  });
+
   it("Qwen3.6 (dense and MoE, not in ../shared): the Hub's totals from config.json alone", async () => {
     // The same public table of Hub API safetensors.total that D13 was taken from lists
     // 'Qwen/Qwen3.6-27B': 27781427952 and 'Qwen/Qwen3.6-35B-A3B': 35951822704 (another public file

@@ -4,7 +4,7 @@ import { loadBuiltinModel } from "../../src/hub/builtin.js";
 import { deriveModelSpec } from "../../src/model/derive.js";
 import { requantize, useMoreBits } from "../../src/estimate/requantize.js";
 import { inventoryFromManifest, inventoryFromSpec } from "../../src/estimate/weight-inventory.js";
-import { ggmlBytes, parseWeightScheme, quantizedMatrixBytes } from "../../src/estimate/weight-schemes.js";
+import { ggmlBytes, parseWeightScheme, quantizedMatrixBytes, storedScheme } from "../../src/estimate/weight-schemes.js";
 import { fixtureConfig } from "../support/fixtures.js";
 
 // One real layout: Llama-3.1-8B's mlp.down_proj, 4,096 outputs × 14,336 inputs (HF stores [out, in]).
@@ -33,6 +33,16 @@ describe("every weight format, worked by hand on Llama-3.1-8B's down_proj (4,096
     expect(quantizedMatrixBytes({ kind: "int4", name: "int4", groupSize: 128 }, DOWN)).toBe(qweight + qzeros + scales);
     // ≈ 4.156 bits per weight: 4 + 16/128 + 4/128 (engines.md §3).
     expect((8 * (qweight + qzeros + scales)) / (OUT * IN)).toBeCloseTo(4 + 16 / 128 + 4 / 128, 10);
+  });
+
+  it("compressed-tensors pack-quantized int4: no zero points when symmetric, an int32 [2] weight_shape per tensor", () => {
+    // A public dump of Kimi-K2.5's headers: mlp.experts.N.gate_proj.weight_packed [2048, 896] I32,
+    // weight_scale [2048, 224] BF16, weight_shape [2] I32 (group 32 over 7,168 inputs).
+    const gate = { elements: 2048 * 7168, rowLength: 7168, matrices: 1 };
+    const symmetric = 2048 * 896 * 4 + 2048 * 224 * 2 + 2 * 4;
+    expect(quantizedMatrixBytes({ kind: "int4", name: "int4", groupSize: 32, layout: "pack-quantized", symmetric: true }, gate)).toBe(symmetric);
+    // Asymmetric adds weight_zero_point, packed eight per int32 down the rows: [2048 / 8, 224] I32.
+    expect(quantizedMatrixBytes({ kind: "int4", name: "int4", groupSize: 32, layout: "pack-quantized", symmetric: false }, gate)).toBe(symmetric + (2048 / 8) * 224 * 4);
   });
 
   it("bitsandbytes NF4 with double quantization: 4.127 bits per weight plus two lookup tables (QLoRA)", () => {
@@ -131,3 +141,28 @@ describe("config-only inventories", () => {
     expect(result.bytes / 1e9).toBeLessThan(689);
   });
 });
+
+describe("modules a checkpoint's quantization_config leaves unquantized", () => {
+  const kimiIgnore = { quant_method: "compressed-tensors", format: "pack-quantized", config_groups: { group_0: { weights: { num_bits: 4, group_size: 32, type: "int", symmetric: true } } } };
+  const storedOf = (quant: Record<string, unknown>) => storedScheme("bf16", quantizationRules({ quantization_config: quant }));
+
+  it("compressed-tensors `ignore`: `re:` patterns match from the start, others the whole module path", () => {
+    const scheme = storedOf({ ...kimiIgnore, ignore: ["lm_head", "re:.*self_attn.*", "re:.*shared_experts.*", "re:.*mlp\\.(gate|up|gate_up|down)_proj.*"] });
+    const ignored = scheme.ignore;
+    expect(ignored).toBeDefined();
+    expect(["lm_head", "model.layers.3.self_attn.q_a_proj", "model.layers.3.mlp.shared_experts.up_proj", "model.layers.0.mlp.down_proj"].map((path) => ignored?.(path))).toEqual([true, true, true, true]);
+    expect(["model.layers.3.mlp.experts.0.down_proj", "model.lm_head_extra", "model.layers.3.mlp.gate"].map((path) => ignored?.(path))).toEqual([false, false, false]);
+  });
+
+  it("a pattern that would backtrack exponentially, or does not compile, matches nothing; a float checkpoint has no filter", () => {
+    const scheme = storedOf({ ...kimiIgnore, ignore: ["re:(a+)+$", "re:(?P<x>q)"] });
+    expect(scheme.ignore).toBeUndefined();
+    expect(storedScheme("bf16", quantizationRules({})).ignore).toBeUndefined();
+  });
+
+  it("GPTQ/AWQ `modules_to_not_convert` match as substrings, as transformers does", () => {
+    const scheme = storedOf({ quant_method: "awq", bits: 4, group_size: 128, modules_to_not_convert: ["visual", "mlp.gate"] });
+    expect(["visual.blocks.0.attn.qkv", "model.layers.1.mlp.gate", "model.layers.1.self_attn.q_proj"].map((path) => scheme.ignore?.(path))).toEqual([true, true, false]);
+  });
+});
+
