@@ -179,6 +179,14 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
   // modeling_smollm3.py: Llama's modules (every `no_rope_layer_interval`-th layer skips RoPE, which
   // changes no weight); SmolLM3Config ties the embeddings by default.
   smollm3: { layout: llamaLayout, tieDefault: true },
+  // modeling_granite.py: Llama's layers; its embedding, attention, residual and logits multipliers
+  // change no weight. GraniteConfig leaves the embeddings untied by default.
+  granite: { layout: llamaLayout, tieDefault: false },
+  // modeling_olmo2.py: q_norm and k_norm over all heads at once (q width, k width); its two RMSNorms
+  // follow attention and the MLP (post_attention_layernorm, post_feedforward_layernorm).
+  olmo2: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true, qkNormAcrossHeads: true }), tieDefault: false },
+  // modeling_olmo3.py: OLMo 2's layers, sliding-window attention where layer_types says so.
+  olmo3: { layout: (config) => ({ ...llamaLayout(config), qkNorm: true, qkNormAcrossHeads: true }), tieDefault: false },
   // Mistral-7B-v0.1: one `sliding_window` (4096) applied on every layer.
   mistral: { layout: llamaLayout, tieDefault: false, slidingLayers: (_c, n) => everyLayer(n) },
   // modeling_mixtral.py: Mistral attention, block_sparse_moe with w1/w2/w3 experts and a gate.

@@ -16,8 +16,8 @@ interface Published {
   model: string;
   config: () => Promise<Record<string, unknown>>;
   total: number;
-  /** The observations.json field the total was copied from. */
-  field: [string, string];
+  /** The observations.json field the total was copied from; none for totals from elsewhere. */
+  field?: [string, string];
   /**
    * What the figure counts: parameters, or the values the safetensors files store (an fp8
    * checkpoint's weight_scale_inv included), which the Hub's safetensors total shows.
@@ -63,6 +63,10 @@ const PUBLISHED: Published[] = [
   { id: "D12", model: "ibm-granite/granite-4.0-1b", config: fixture("ibm-granite--granite-4.0-1b"), total: 1_631_750_144, field: ["D12", "granite-4.0-1b"] },
   { id: "D12", model: "ibm-granite/granite-4.0-350m", config: fixture("ibm-granite--granite-4.0-350m"), total: 352_379_904, field: ["D12", "granite-4.0-350m"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
+  // Not in ../shared: a public table of the Hub API's safetensors.total for many models (a KNOWN_MODELS
+  // dict, "HF Hub API 2026-09-25") lists these two, and a public page prints both config.json files whole.
+  { id: "Hub", model: "allenai/OLMo-2-1124-7B-Instruct", config: fixture("allenai--OLMo-2-1124-7B-Instruct"), total: 7_298_617_344 },
+  { id: "Hub", model: "ibm-granite/granite-3.3-8b-instruct", config: fixture("ibm-granite--granite-3.3-8b-instruct"), total: 8_170_864_640 },
   // The Hub's totals for Qwen3.5 count the vision tower and the MTP layer with the language model.
   { id: "D13", model: "Qwen/Qwen3.5-0.8B", config: fixture("Qwen--Qwen3.5-0.8B"), total: 873_438_784, field: ["D13", "Qwen/Qwen3.5-0.8B"] },
   { id: "D13", model: "Qwen/Qwen3.5-4B", config: fixture("Qwen--Qwen3.5-4B"), total: 4_659_865_088, field: ["D13", "Qwen/Qwen3.5-4B"] },
@@ -164,6 +168,19 @@ describe("published totals from config.json alone (kind D)", () => {
     expect(60 * 384 * expert + rest + 2 * tower).toBe(595_148_192_736);
   });
 
+  it("OLMo-2-1124-13B (float32 checkpoint): its index's total_size from config.json alone", async () => {
+    // A public repository copies the release's config.json and model.safetensors.index.json:
+    // "total_size": 54864793600, all float32 (torch_dtype), so 13,716,198,400 parameters.
+    const config = await fixture("allenai--OLMo-2-1124-13B")();
+    const planned = planLoadedModel({ id: "allenai/OLMo-2-1124-13B", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    // By hand: embeddings and lm_head 2 × 100,352 × 5,120; per layer q, k, v, o 4 × 5,120², q_norm and
+    // k_norm over all 40 heads (2 × 5,120), the MLP 3 × 5,120 × 13,824 and two RMSNorms; a final norm.
+    const perLayer = 4 * 5120 * 5120 + 2 * 5120 + 3 * 5120 * 13824 + 2 * 5120;
+    expect(planned.weights.parameters).toBe(2 * 100352 * 5120 + 40 * perLayer + 5120);
+    expect(planned.weights.bytes).toBe(54_864_793_600);
+    expect(planned.warnings.filter((warning) => warning.code === "guessed-field")).toEqual([]);
+  });
+
   it("Qwen3.6 (dense and MoE, not in ../shared): the Hub's totals from config.json alone", async () => {
     // The same public table of Hub API safetensors.total that D13 was taken from lists
     // 'Qwen/Qwen3.6-27B': 27781427952 and 'Qwen/Qwen3.6-35B-A3B': 35951822704 (another public file
@@ -194,8 +211,10 @@ describe("published totals from config.json alone (kind D)", () => {
     const observations = sharedObservations();
     if (!observations) return;
     for (const entry of PUBLISHED) {
-      const reported = observations.find((candidate) => candidate.id === entry.field[0])?.reported as Record<string, unknown> | undefined;
-      expect(reported?.[entry.field[1]], `${entry.field[0]} ${entry.field[1]}`).toBe(entry.total);
+      const field = entry.field;
+      if (!field) continue;
+      const reported = observations.find((candidate) => candidate.id === field[0])?.reported as Record<string, unknown> | undefined;
+      expect(reported?.[field[1]], `${field[0]} ${field[1]}`).toBe(entry.total);
     }
   });
 });
