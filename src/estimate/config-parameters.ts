@@ -14,7 +14,7 @@ export interface ConfigParameters {
   finalNorm: number;
   /** Summed over layers. */
   attention: number;
-  /** Mamba / gated delta-net mixers of hybrid and state-space layers. */
+  /** Mamba / gated delta-net mixers of hybrid and state-space layers, and SambaY's cache-sharing ones. */
   ssmMixers: number;
   attentionLayers: number;
   denseMlp: number;
@@ -63,7 +63,10 @@ export function configParameters(spec: ModelSpec): ConfigParameters | null {
   // Hybrids: attention only where a layer attends; SSM mixers where it carries a state.
   const attentionLayers = spec.layers.filter((layer) => layer.caches.some((cache) => cache.kind !== "state")).length;
   let mixers = 0;
-  for (const layer of spec.layers) for (const cache of layer.caches) if (cache.kind === "state") mixers += cache.mixerParameters ?? 0;
+  for (const layer of spec.layers) {
+    for (const cache of layer.caches) if (cache.kind === "state") mixers += cache.mixerParameters ?? 0;
+    mixers += layer.sharedMixer?.parameters ?? 0;
+  }
   const experts = spec.moe?.experts ?? 0;
   const perToken = spec.moe?.expertsPerToken ?? 0;
 
@@ -129,7 +132,8 @@ function standardAttention(spec: ModelSpec): number {
     (layout.qkvBias ? qWidth + 2 * kvWidth : 0) +
     (layout.outputBias ? h : 0) +
     (layout.qkNorm ? (layout.qkNormAcrossHeads ? qWidth + kvWidth : 2 * spec.headDim) : 0) +
-    (layout.attentionSinks ? spec.numAttentionHeads : 0)
+    (layout.attentionSinks ? spec.numAttentionHeads : 0) +
+    (layout.differentialAttention ? 6 * spec.headDim : 0)
   );
 }
 

@@ -1,12 +1,14 @@
 import { UnsupportedModelError } from "../errors.js";
 import { readPositiveInt, readStringArray, type RawConfig } from "./raw-config.js";
 import { nemotronPattern, type FamilyRules } from "./families.js";
-import type { LayerCache } from "./spec.js";
+import type { LayerCache, SharedMixer } from "./spec.js";
 
 /** Per layer of a hybrid or state-space model: whether it attends, and the state it carries. */
 export interface SsmLayer {
   attention: boolean;
   state: Extract<LayerCache, { kind: "state" }> | undefined;
+  /** SambaY's second half: a mixer reading another layer's cache. */
+  sharedMixer?: SharedMixer;
 }
 
 /**
@@ -135,6 +137,27 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
         mixerParameters: hiddenSize * 3 * hiddenSize + hiddenSize * kernel + hiddenSize * hiddenSize + (bias ? 3 * hiddenSize + 2 * hiddenSize : 0),
       };
       return layers(attends, state);
+    }
+    case "sambay": {
+      // Phi-4-mini-flash-reasoning (modeling_phi4flash.py; vLLM's phi4flash.py until 0.10.2): a
+      // Mamba-1 mixer on every mb_per_layer-th layer and differential attention on the others. From
+      // layer L/2 on (YOCO) the layers' outputs feed the second half: from L/2 + 2 on, attention
+      // layers only project queries and read layer L/2 + 1's KV, and Mamba layers become gated
+      // memory units (in_proj h → I, out_proj I → h) over layer L/2's Mamba output: no cache of their own.
+      const every = typeof config["mb_per_layer"] === "number" ? (config["mb_per_layer"] as number) : 2;
+      const inner = need("mamba_expand", 2) * hiddenSize;
+      const mamba = mamba1(inner, need("mamba_d_state", 16), need("mamba_d_conv", 4), { dtRank: "mamba_dt_rank", convBias: "mamba_conv_bias", projBias: "mamba_proj_bias" }, false);
+      const headDim = hiddenSize / need("num_attention_heads");
+      const crossFrom = Math.floor(numLayers / 2) + 2;
+      return Array.from({ length: numLayers }, (_, i) => {
+        const isMamba = every > 0 && i % every === 0;
+        if (i < crossFrom) return { attention: !isMamba, state: isMamba ? mamba : undefined };
+        const sharedMixer: SharedMixer = isMamba
+          ? { kind: "gated-memory-unit", parameters: 2 * hiddenSize * inner }
+          : // Wqkv (queries only) and out_proj, both biased, with the λ vectors and subln.
+            { kind: "yoco-cross-attention", parameters: 2 * (hiddenSize * hiddenSize + hiddenSize) + 6 * headDim };
+        return { attention: false, state: undefined, sharedMixer };
+      });
     }
     case "qwen3_next": {
       // Qwen3-Next: gated delta-net layers, full attention every `full_attention_interval`-th.

@@ -77,9 +77,11 @@ export function deriveModelSpec(rawConfig: RawConfig): ModelSpec {
     const attends = ssm ? ssm[i]?.attention === true : true;
     const state = ssm?.[i]?.state;
     const cache = attention[i];
+    const sharedMixer = ssm?.[i]?.sharedMixer;
     return {
       caches: [...(attends && cache ? [cache] : []), ...(state ? [state] : [])],
       mlp: attentionFree || mlpLayers?.[i] === false ? "none" : moe?.isMoeLayer[i] ? "moe" : "dense",
+      ...(sharedMixer && { sharedMixer }),
     };
   });
 

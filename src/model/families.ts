@@ -37,7 +37,7 @@ export interface FamilyRules {
    */
   mtp?: { layers: number; kind: "qwen3_next" | "deepseek" };
   /** Hybrid and state-space models: the layer kinds and their recurrent state (derive-state.ts). */
-  ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2" | "lfm2" | "nemotron_h";
+  ssm?: "jamba" | "falcon_h1" | "granitemoehybrid" | "qwen3_next" | "mamba" | "mamba2" | "lfm2" | "nemotron_h" | "sambay";
   /** Hybrids whose layers hold one block each: which layers have an MLP (the rest have none). */
   mlpLayers?(config: RawConfig, numLayers: number): boolean[];
   /** The dense MLP's width where the family derives it from other fields than intermediate_size. */
@@ -436,6 +436,15 @@ export const FAMILIES: Readonly<Record<string, FamilyRules>> = {
     tieDefault: false,
     ssm: "nemotron_h",
     mlpLayers: (config, numLayers) => layersWhere(numLayers, (i) => nemotronPattern(config, numLayers)[i] === "-"),
+  },
+  // modeling_phi4flash.py (SambaY): LayerNorms with biases, biased Wqkv and out_proj with
+  // differential attention, a bias-free gated fc1 (h → 2I) and fc2; sliding-window attention in
+  // the first half, one global layer (L/2 + 1) whose KV the second half reads. Layers by derive-state.ts.
+  phi4flash: {
+    layout: (config) => ({ ...llamaLayout(config), qkvBias: true, outputBias: true, norm: "layer", differentialAttention: true }),
+    tieDefault: true,
+    ssm: "sambay",
+    slidingLayers: (_config, numLayers) => Array.from({ length: numLayers }, (_, i) => i < Math.floor(numLayers / 2)),
   },
   // modeling_mamba.py: one RMSNorm and a mixer per layer, no MLP, tied embeddings.
   mamba: { layout: (config) => ({ ...llamaLayout(config), normsPerLayer: 1 }), tieDefault: true, ssm: "mamba" },

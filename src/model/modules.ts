@@ -37,6 +37,7 @@ const NAMING: Readonly<Record<string, Naming>> = {
   qwen: { qkv: "c_attn", o: "c_proj", mlpIn: ["w2", "w1"], mlpOut: "mlp.c_proj" },
   gpt_neox: { qkv: "query_key_value", o: "dense", mlpIn: "dense_h_to_4h", mlpOut: "dense_4h_to_h" },
   falcon: { qkv: "query_key_value", o: "dense", mlpIn: "dense_h_to_4h", mlpOut: "dense_4h_to_h" },
+  phi4flash: { qkv: "Wqkv", o: "out_proj", mlpIn: "fc1", mlpOut: "fc2" },
 };
 
 /** Expert projections and router by family: Mixtral's block_sparse_moe has w1 (gate), w3 (up), w2 (down). */

@@ -33,9 +33,20 @@ export type LayerCache =
 export type CacheKind = LayerCache["kind"];
 export type AttentionCache = Exclude<LayerCache, { kind: "state" }>;
 
+/**
+ * A mixer that keeps no cache of its own because it reads another layer's (SambaY's YOCO second
+ * half: cross-attention over the KV of layer L/2 + 1, gated memory units over the Mamba output of
+ * layer L/2). Its weights count; it adds nothing per token.
+ */
+export interface SharedMixer {
+  kind: "yoco-cross-attention" | "gated-memory-unit";
+  parameters: number;
+}
+
 export interface LayerSpec {
   /** One cache for an attention or SSM layer; Falcon-H1 layers have both. */
   caches: LayerCache[];
+  sharedMixer?: SharedMixer;
   /** Pure Mamba layers have no MLP. */
   mlp: "dense" | "moe" | "none";
 }
@@ -94,6 +105,11 @@ export interface LayerLayout {
   attentionSinks: boolean;
   /** Qwen3-Next: q_proj also emits an output gate, doubling its width. */
   gatedAttention: boolean;
+  /**
+   * Differential attention (SambaY): four learned λ vectors of head_dim and an RMSNorm over
+   * 2 × head_dim (subln) per attention layer, beside the projections.
+   */
+  differentialAttention?: boolean;
 }
 
 /** A value vramplan had to assume because the config did not say. */

@@ -244,6 +244,17 @@ function compareKeys(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
+/**
+ * Whether the release planned for is `version` or later: the version asked for, else the profile's
+ * (the newest profile when none was asked for, which stands for the latest release).
+ */
+export function releaseAtLeast(choice: EngineChoice, version: string): boolean {
+  const asked = choice.requested === null ? null : versionKey(choice.name, choice.requested);
+  const planned = asked ?? versionKey(choice.name, choice.release.version);
+  const wanted = versionKey(choice.name, version);
+  return planned !== null && wanted !== null && compareKeys(planned, wanted) >= 0;
+}
+
 /** A version asked for that is planned with an older profile (vllm@0.13 with the 0.11 one). */
 export function plannedWithOlderProfile(choice: EngineChoice): boolean {
   return choice.requested !== null && choice.requested.replace(/^v/i, "") !== choice.release.version;

@@ -63,6 +63,7 @@ const PUBLISHED: Published[] = [
   { id: "D12", model: "ibm-granite/granite-4.0-1b", config: fixture("ibm-granite--granite-4.0-1b"), total: 1_631_750_144, field: ["D12", "granite-4.0-1b"] },
   { id: "D12", model: "ibm-granite/granite-4.0-350m", config: fixture("ibm-granite--granite-4.0-350m"), total: 352_379_904, field: ["D12", "granite-4.0-350m"] },
   { id: "D11", model: "microsoft/Phi-4-mini-instruct", config: fixture("microsoft--Phi-4-mini-instruct"), total: 3_836_021_760, field: ["D11", "microsoft/Phi-4-mini-instruct"] },
+  { id: "D11", model: "microsoft/Phi-4-mini-flash-reasoning", config: fixture("microsoft--Phi-4-mini-flash-reasoning"), total: 3_852_562_944, field: ["D11", "microsoft/Phi-4-mini-flash-reasoning"] },
   // Not in ../shared: a public table of the Hub API's safetensors.total for many models (a KNOWN_MODELS
   // dict, "HF Hub API 2026-09-25") lists these two, and a public page prints both config.json files whole.
   { id: "Hub", model: "allenai/OLMo-2-1124-7B-Instruct", config: fixture("allenai--OLMo-2-1124-7B-Instruct"), total: 7_298_617_344 },
@@ -166,6 +167,29 @@ describe("published totals from config.json alone (kind D)", () => {
     const routed = 60 * 384 * 3 * 7168 * 2048;
     const rest = (1_026_408_232_448 - routed - 60 * 384) * 2 + 60 * 384 * 4;
     expect(60 * 384 * expert + rest + 2 * tower).toBe(595_148_192_736);
+  });
+
+  it("Phi-4-mini-flash-reasoning (SambaY): the layers by kind, and a cache only where a layer keeps one", async () => {
+    const config = await fixture("microsoft--Phi-4-mini-flash-reasoning")();
+    const planned = planLoadedModel({ id: "microsoft/Phi-4-mini-flash-reasoning", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    // By hand from modeling_phi4flash.py (h 2,560, I 10,240, Mamba inner 5,120, d_state 16, d_conv 4,
+    // dt_rank ⌈2,560 / 16⌉ = 160, head_dim 64, 20 KV heads):
+    const h = 2560;
+    const inner = 5120;
+    const common = 3 * h * 10240 + 2 * 2 * h; // fc1 (h → 2I) and fc2, two biased LayerNorms
+    const mamba = h * 2 * inner + (inner * 4 + inner) + inner * (160 + 32) + (160 * inner + inner) + inner * 16 + inner + inner * h;
+    const attention = h * (h + 2 * 20 * 64) + (h + 2 * 20 * 64) + (h * h + h) + 6 * 64; // Wqkv, out_proj, 4 λ, subln
+    const gmu = 2 * h * inner;
+    const cross = 2 * (h * h + h) + 6 * 64;
+    // Layers 0–16 even: Mamba (9); 1–17 odd: attention (9); 18–30 even: GMU (7); 19–31 odd: cross (7).
+    const total = 200064 * h + 2 * h + 32 * common + 9 * mamba + 9 * attention + 7 * gmu + 7 * cross;
+    expect(total).toBe(3_852_562_944);
+    expect(planned.weights.parameters).toBe(total);
+    // vLLM allocates KV for the 8 sliding layers (512 tokens) and layer 17 (all of them); the cross
+    // layers share layer 17's (kv_sharing_target_layer_name); Mamba state for 9 layers, conv
+    // (5,120 × 3) and SSM (5,120 × 16), in bf16 (phi4flash.py _get_mamba_cache_shape).
+    expect(planned.kvCache.attentionBytes).toBe((8 * 512 + 4096) * 2 * 20 * 64 * 2);
+    expect(planned.kvCache.stateBytes).toBe(9 * (5120 * 3 + 5120 * 16) * 2);
   });
 
   it("OLMo-2-1124-13B (float32 checkpoint): its index's total_size from config.json alone", async () => {

@@ -7,6 +7,7 @@ import { estimateMaxModelLen, vllmKvConfig, type KvConfigInput } from "./kv-cach
 import { vllmProfileRun } from "./profile-run.js";
 import { computeCapability } from "../gpu-architecture.js";
 import { vllmMxfp4Layout } from "./mxfp4-experts.js";
+import { vllmArchitectureSupport } from "./architectures.js";
 
 /**
  * Memory outside PyTorch's count. V0 (worker.py) subtracts everything on the device that PyTorch
@@ -65,7 +66,10 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
 
   let refusal: string | null = null;
   const free = total - MEMORY_IN_USE_AT_START;
-  if (givenKv !== undefined && !release.kvCacheMemoryBytes) {
+  const support = vllmArchitectureSupport(spec.architecture, input.engine);
+  if (support.refusal) {
+    refusal = support.refusal;
+  } else if (givenKv !== undefined && !release.kvCacheMemoryBytes) {
     refusal = `vllm ${release.version} has no kv_cache_memory_bytes (vramplan models it from its 0.11 profile on): drop \`kvCacheMemoryBytes\` and size the cache with \`memoryFraction\``;
   } else if (mxfp4?.refusal) {
     refusal = mxfp4.refusal;
@@ -86,7 +90,7 @@ export function accountVllm(input: AccountingInput, tp: number): EngineAccount {
   }
 
   const split = kvSplitNote(spec, tp);
-  const notes = [...weights.notes, ...(mxfp4 ? [mxfp4.note] : []), ...(split ? [split] : []), `scheduler: ${defaults.rule}${input.knobs.maxNumSeqs !== undefined || input.knobs.maxNumBatchedTokens !== undefined ? " (overridden where given)" : ""}`];
+  const notes = [...weights.notes, ...(support.note ? [support.note] : []), ...(mxfp4 ? [mxfp4.note] : []), ...(split ? [split] : []), `scheduler: ${defaults.rule}${input.knobs.maxNumSeqs !== undefined || input.knobs.maxNumBatchedTokens !== undefined ? " (overridden where given)" : ""}`];
   if (refusal === null && givenKv !== undefined && weights.bytes + profile.peakBytes + nonTorch + cudaGraphs + givenKv > free) {
     notes.push(
       `\`kvCacheMemoryBytes\` ${formatInt(givenKv)} B is reserved without a check: with the weights (${formatGiB(weights.bytes)} GiB), the profile run's ~${formatGiB(profile.peakBytes)} GiB, ~${formatGiB(nonTorch + cudaGraphs)} GiB outside PyTorch and CUDA graphs, it comes to more than the ${formatGiB(free)} GiB free: expect an out-of-memory error at start-up or under load`,
