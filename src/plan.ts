@@ -238,6 +238,11 @@ export function planLoadedModel(loaded: LoadedModel, options: PlanOptions = {}, 
   };
 
   // Byte counts are doubles: past 2^53 they stop being exact, so such a plan is refused, not rounded.
+  if (!Number.isSafeInteger(weights.parameters) || !Number.isSafeInteger(weights.bytes)) {
+    throw new UnsupportedModelError(
+      `config.json describes weights of more than 2^53 bytes (its widths and layer counts, vision_config's included, multiply to about ${(weights.bytes / 2 ** 50).toFixed(0)} PiB): the config is corrupt; fix its size fields`,
+    );
+  }
   if (!Number.isSafeInteger(kvCache.bytes) || !Number.isSafeInteger(weights.bytes + kvCache.bytes)) {
     throw new UsageError(
       `${formatInt(batch)} × ${formatInt(context)} tokens need more than 2^53 bytes of KV cache (about ${(kvCache.bytes / 2 ** 50).toFixed(0)} PiB), past what vramplan counts exactly: plan a shorter context or fewer sequences`,

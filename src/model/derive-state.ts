@@ -144,7 +144,12 @@ export function deriveSsmLayers(kind: NonNullable<FamilyRules["ssm"]>, config: R
       // layer L/2 on (YOCO) the layers' outputs feed the second half: from L/2 + 2 on, attention
       // layers only project queries and read layer L/2 + 1's KV, and Mamba layers become gated
       // memory units (in_proj h → I, out_proj I → h) over layer L/2's Mamba output: no cache of their own.
-      const every = typeof config["mb_per_layer"] === "number" ? (config["mb_per_layer"] as number) : 2;
+      // Phi4FlashConfig's default is 2; 0 means no Mamba layer at all.
+      const setting = config["mb_per_layer"];
+      if (setting !== undefined && !(typeof setting === "number" && Number.isSafeInteger(setting) && setting >= 0)) {
+        throw new UnsupportedModelError(`config.json has mb_per_layer = ${JSON.stringify(setting)}, which is not a whole number of layers (0 for none): fix that field`, "mb_per_layer");
+      }
+      const every = typeof setting === "number" ? setting : 2;
       const inner = need("mamba_expand", 2) * hiddenSize;
       const mamba = mamba1(inner, need("mamba_d_state", 16), need("mamba_d_conv", 4), { dtRank: "mamba_dt_rank", convBias: "mamba_conv_bias", projBias: "mamba_proj_bias" }, false);
       const headDim = hiddenSize / need("num_attention_heads");

@@ -23,10 +23,12 @@ export interface FieldHit<T> {
  * corrupt or hostile, and planning it would allocate without end.
  */
 const COUNT_LIMITS: ReadonlyArray<[readonly string[], number]> = [
-  [["num_hidden_layers", "n_layer", "num_layers", "n_layers", "num_nextn_predict_layers", "mtp_num_hidden_layers"], 10_000],
+  [["num_hidden_layers", "n_layer", "num_layers", "n_layers", "num_nextn_predict_layers", "mtp_num_hidden_layers", "depth", "vt_num_hidden_layers"], 10_000],
   [["num_attention_heads", "n_head", "num_heads", "n_heads", "n_head_kv", "num_kv_heads", "num_key_value_heads", "multi_query_group_num", "num_attention_groups"], 65_536],
   [["head_dim", "hidden_size_per_head", "v_head_dim", "qk_nope_head_dim", "qk_rope_head_dim", "kv_lora_rank", "q_lora_rank"], 65_536],
-  [["hidden_size", "n_embd", "d_model", "model_dim"], 1_048_576],
+  [["hidden_size", "n_embd", "d_model", "model_dim", "vt_hidden_size", "text_hidden_size", "out_hidden_size"], 1_048_576],
+  [["intermediate_size", "vt_intermediate_size", "moe_intermediate_size", "ffn_hidden_size"], 16_777_216],
+  [["init_pos_emb_height", "init_pos_emb_width", "image_size", "patch_size", "num_position_embeddings"], 1_048_576],
   [["vocab_size", "padded_vocab_size"], 16_777_216],
   [["num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts", "num_experts_per_tok", "experts_per_token", "moe_top_k"], 65_536],
 ];
