@@ -66,8 +66,15 @@ const PUBLISHED: Published[] = [
   { id: "D11", model: "microsoft/Phi-4-mini-flash-reasoning", config: fixture("microsoft--Phi-4-mini-flash-reasoning"), total: 3_852_562_944, field: ["D11", "microsoft/Phi-4-mini-flash-reasoning"] },
   // Not in ../shared: a public table of the Hub API's safetensors.total for many models (a KNOWN_MODELS
   // dict, "HF Hub API 2026-09-25") lists these two, and a public page prints both config.json files whole.
+  // The -Instruct twins below share their base models' shapes and configs.
   { id: "Hub", model: "allenai/OLMo-2-1124-7B-Instruct", config: fixture("allenai--OLMo-2-1124-7B-Instruct"), total: 7_298_617_344 },
   { id: "Hub", model: "ibm-granite/granite-3.3-8b-instruct", config: fixture("ibm-granite--granite-3.3-8b-instruct"), total: 8_170_864_640 },
+  // The same table's figures for models whose configs the built-in set or the fixtures hold.
+  { id: "Hub", model: "meta-llama/Llama-3.1-8B-Instruct", config: builtin("meta-llama/Llama-3.1-8B"), total: 8_030_261_248 },
+  { id: "Hub", model: "meta-llama/Llama-3.2-1B-Instruct", config: builtin("meta-llama/Llama-3.2-1B"), total: 1_235_814_400 },
+  { id: "Hub", model: "microsoft/Phi-3-mini-4k-instruct", config: builtin("microsoft/Phi-3-mini-4k-instruct"), total: 3_821_079_552 },
+  { id: "Hub", model: "Qwen/Qwen2.5-0.5B-Instruct", config: builtin("Qwen/Qwen2.5-0.5B"), total: 494_032_768 },
+  { id: "Hub", model: "Qwen/Qwen2.5-7B-Instruct", config: builtin("Qwen/Qwen2.5-7B"), total: 7_615_616_512 },
   // The Hub's totals for Qwen3.5 count the vision tower and the MTP layer with the language model.
   { id: "D13", model: "Qwen/Qwen3.5-0.8B", config: fixture("Qwen--Qwen3.5-0.8B"), total: 873_438_784, field: ["D13", "Qwen/Qwen3.5-0.8B"] },
   { id: "D13", model: "Qwen/Qwen3.5-4B", config: fixture("Qwen--Qwen3.5-4B"), total: 4_659_865_088, field: ["D13", "Qwen/Qwen3.5-4B"] },
@@ -190,6 +197,14 @@ describe("published totals from config.json alone (kind D)", () => {
     // (5,120 × 3) and SSM (5,120 × 16), in bf16 (phi4flash.py _get_mamba_cache_shape).
     expect(planned.kvCache.attentionBytes).toBe((8 * 512 + 4096) * 2 * 20 * 64 * 2);
     expect(planned.kvCache.stateBytes).toBe(9 * (5120 * 3 + 5120 * 16) * 2);
+  });
+
+  it("Qwen3-0.6B: the Hub's 751,632,384 counts a stored copy of the tied head; config.json counts the model's own parameters", async () => {
+    // The same Hub table lists 'Qwen/Qwen3-0.6B': 751632384. Its config ties the embeddings, and
+    // engines load lm_head as the embedding (vLLM skips lm_head.weight when tied), but the
+    // checkpoint stores lm_head.weight too: exactly vocab × hidden = 151,936 × 1,024 more.
+    const planned = planLoadedModel({ id: "Qwen/Qwen3-0.6B", revision: "main", commit: undefined, configSource: "builtin", config: await fixture("Qwen--Qwen3-0.6B")(), manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    expect(751_632_384 - planned.weights.parameters).toBe(151936 * 1024);
   });
 
   it("OLMo-2-1124-13B (float32 checkpoint): its index's total_size from config.json alone", async () => {
