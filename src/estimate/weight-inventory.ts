@@ -113,11 +113,11 @@ export function inventoryFromSpec(spec: ModelSpec): WeightTensor[] {
   ];
   if (counted.lmHead > 0) tensors.push({ name: "lm_head.weight", kind: "lm_head", elements: counted.lmHead, rowLength: h, matrices: 1, layer: null, ggufRole: null, component: "language model" });
   let matrices = 0;
-  // The router bias the checkpoint keeps in fp32 is a tensor of its own, not part of the bf16 router.
+  // The router bias the checkpoint keeps in fp32: a tensor of its own, out of the 16-bit vectors below.
   const fp32RouterBias = spec.moe?.routerBias && spec.moe.routerBiasInFp32 ? spec.moe.experts : 0;
   for (const module of linearModules(spec)) {
     if (module.role === "ssm") continue;
-    const elements = moduleWeights(module) - (module.role === "router" ? fp32RouterBias : 0);
+    const elements = moduleWeights(module);
     matrices += elements;
     const kind: WeightKind = module.role === "router" ? "router" : module.role === "expert" ? "expert" : "linear";
     const name = `model.layers.${module.layer}.${checkpointPath(spec.family, module)}.weight`;

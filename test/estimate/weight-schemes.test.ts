@@ -6,6 +6,7 @@ import { requantize, useMoreBits } from "../../src/estimate/requantize.js";
 import { inventoryFromManifest, inventoryFromSpec } from "../../src/estimate/weight-inventory.js";
 import { ggmlBytes, parseWeightScheme, quantizedMatrixBytes, storedScheme } from "../../src/estimate/weight-schemes.js";
 import { fixtureConfig } from "../support/fixtures.js";
+import { configParameters } from "../../src/estimate/config-parameters.js";
 
 // One real layout: Llama-3.1-8B's mlp.down_proj, 4,096 outputs × 14,336 inputs (HF stores [out, in]).
 const OUT = 4096;
@@ -133,6 +134,20 @@ describe("whole models", () => {
 });
 
 describe("config-only inventories", () => {
+  it("hold each parameter once: DeepSeek-V3's fp32 router bias is its own tensor, out of the router and the 16-bit vectors", () => {
+    const spec = deriveModelSpec(fixtureConfig("deepseek-ai/DeepSeek-V3"));
+    const inventory = inventoryFromSpec(spec);
+    const bias = inventory.filter((tensor) => tensor.keptInFp32);
+    // 58 MoE layers (61 − first_k_dense_replace 3) × 256 experts.
+    expect(bias.reduce((sum, tensor) => sum + tensor.elements, 0)).toBe(58 * 256);
+    const router = inventory.find((tensor) => tensor.kind === "router");
+    expect(router?.elements).toBe(7168 * 256);
+    const bf16 = requantize(inventory, parseWeightScheme("bf16"), { numLayers: 61, moe: true });
+    expect(bf16.parameters).toBe(configParameters(spec)?.total);
+    // In bf16 everything is 2 B a value but the bias, 4 B.
+    expect(bf16.bytes).toBe(2 * bf16.parameters + 2 * 58 * 256);
+  });
+
   it("DeepSeek-V3 in fp8 blocks, from config alone, is close to its published 689 GB checkpoint (with MTP)", () => {
     const spec = deriveModelSpec(fixtureConfig("deepseek-ai/DeepSeek-V3"));
     const result = requantize(inventoryFromSpec(spec), parseWeightScheme("fp8-block"), { numLayers: 61, moe: true });
