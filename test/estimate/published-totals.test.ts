@@ -27,6 +27,9 @@ interface Published {
 
 const builtin = (id: string) => async () => (await loadBuiltinModel(id))?.config as Record<string, unknown>;
 const fixture = (dir: string) => async () => JSON.parse(readFileSync(new URL(`../fixtures/realworld/${dir}/config.json`, import.meta.url), "utf8")) as Record<string, unknown>;
+/** A plan at 4,096 tokens from a config (and, where given, the checkpoint's tensor headers). */
+const planFromConfig = (id: string, config: Record<string, unknown>, manifest?: TensorManifest) =>
+  planLoadedModel({ id, revision: "main", commit: undefined, configSource: "builtin", config, manifest, manifestSource: manifest ? "hub" : undefined, notes: [] }, { context: 4096 });
 /**
  * Qwen's -FP8 releases: the same model with "fine-grained fp8 quantization with block size of 128"
  * (their model cards), the block-fp8 quantization_config DeepSeek-V3's built-in config carries.
@@ -86,7 +89,7 @@ describe("published totals from config.json alone (kind D)", () => {
     const rows: string[] = ["| entry | model | published | vramplan (config.json) | off |", "|---|---|---|---|---|"];
     for (const entry of PUBLISHED) {
       const config = await entry.config();
-      const planned = planLoadedModel({ id: entry.model, revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+      const planned = planFromConfig(entry.model, config);
       const counted = entry.counts === "stored values" ? planned.weights.storedElements : planned.weights.parameters;
       const label = entry.counts === "stored values" ? `${entry.model} (stored values, scales included)` : entry.model;
       rows.push(`| ${entry.id} | ${label} | ${entry.total.toLocaleString("en-US")} | ${(counted ?? 0).toLocaleString("en-US")} | ${(counted ?? 0) - entry.total} |`);
@@ -97,7 +100,7 @@ describe("published totals from config.json alone (kind D)", () => {
 
   it("LFM2's cache, as vLLM allocates it: K and V on its 6 attention layers, a short-convolution state on the other 10", async () => {
     const config = await fixture("LiquidAI--LFM2-1.2B")();
-    const planned = planLoadedModel({ id: "LiquidAI/LFM2-1.2B", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const planned = planFromConfig("LiquidAI/LFM2-1.2B", config);
     // Attention: 6 layers × 2 (K, V) × 8 KV heads × 64 (2,048 / 32 heads) × 2 B × 4,096 tokens = 50,331,648.
     // Short conv: vLLM's short_conv_state_shape is (conv_L_cache − 1, conv_dim) = 2 × 2,048 values
     // per layer and sequence, in bf16: 10 × 2 × 2,048 × 2 B = 81,920.
@@ -106,7 +109,7 @@ describe("published totals from config.json alone (kind D)", () => {
 
   it("DeepSeek-V3.2's cache: MLA's latent vector and the indexer's fp8 key beside it, as vLLM allocates them", async () => {
     const config = await fixture("deepseek-ai--DeepSeek-V3.2-Exp")();
-    const planned = planLoadedModel({ id: "deepseek-ai/DeepSeek-V3.2-Exp", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const planned = planFromConfig("deepseek-ai/DeepSeek-V3.2-Exp", config);
     // Per token and layer: (512 + 64) bf16 values = 1,152 B, and DeepseekV32IndexerCache's
     // head_dim + head_dim / 128 × 4 = 132 uint8; 61 layers × 1,284 B × 4,096 tokens.
     expect(planned.kvCache.bytes).toBe(61 * 1284 * 4096);
@@ -114,7 +117,7 @@ describe("published totals from config.json alone (kind D)", () => {
 
   it("Kimi-K2-Instruct (D06): the Hub's 3,416 extra values are 61 stored rotary inv_freq buffers; config.json counts the rest, its bytes to the byte", async () => {
     const config = await fixture("moonshotai--Kimi-K2-Instruct")();
-    const fromConfig = planLoadedModel({ id: "moonshotai/Kimi-K2-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const fromConfig = planFromConfig("moonshotai/Kimi-K2-Instruct", config);
     // A public audit that read all 61 shard headers of Kimi-K2-Instruct (139,644 tensors) counts
     // 1,026,408,232,448 logical parameters, "scale/shape/RoPE buffers not counted"; Fireworks' model
     // list gives the same paramCount for Kimi K2 Instruct.
@@ -125,7 +128,7 @@ describe("published totals from config.json alone (kind D)", () => {
     // so from config alone the bytes come out exactly that far under the audit's 1,029,173,256,720.
     expect(1_029_173_256_720 - fromConfig.weights.bytes).toBe(61 * 56 * 2);
 
-    const fromHeaders = planLoadedModel({ id: "moonshotai/Kimi-K2-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: kimiK2Manifest(), manifestSource: "hub", notes: [] }, { context: 4096 });
+    const fromHeaders = planFromConfig("moonshotai/Kimi-K2-Instruct", config, kimiK2Manifest());
     const weights = fromHeaders.weights;
     console.info(
       [
@@ -149,7 +152,7 @@ describe("published totals from config.json alone (kind D)", () => {
 
   it("Kimi-K2.5: MoonViT and its projector from vision_config, and the int4 experts' bytes, to the audit's figures", async () => {
     const config = await fixture("moonshotai--Kimi-K2.5")();
-    const planned = planLoadedModel({ id: "moonshotai/Kimi-K2.5", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const planned = planFromConfig("moonshotai/Kimi-K2.5", config);
     // The public audit that read all 64 shard headers of Kimi-K2.5 (and of K2.6 and K2.7-Code,
     // the same layout): 1,026,879,376,368 logical parameters and 595,148,192,736 payload bytes.
     expect(planned.weights.parameters).toBe(1_026_879_376_368);
@@ -178,7 +181,7 @@ describe("published totals from config.json alone (kind D)", () => {
 
   it("Phi-4-mini-flash-reasoning (SambaY): the layers by kind, and a cache only where a layer keeps one", async () => {
     const config = await fixture("microsoft--Phi-4-mini-flash-reasoning")();
-    const planned = planLoadedModel({ id: "microsoft/Phi-4-mini-flash-reasoning", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const planned = planFromConfig("microsoft/Phi-4-mini-flash-reasoning", config);
     // By hand from modeling_phi4flash.py (h 2,560, I 10,240, Mamba inner 5,120, d_state 16, d_conv 4,
     // dt_rank ⌈2,560 / 16⌉ = 160, head_dim 64, 20 KV heads):
     const h = 2560;
@@ -203,7 +206,7 @@ describe("published totals from config.json alone (kind D)", () => {
     // The same Hub table lists 'Qwen/Qwen3-0.6B': 751632384. Its config ties the embeddings, and
     // engines load lm_head as the embedding (vLLM skips lm_head.weight when tied), but the
     // checkpoint stores lm_head.weight too: exactly vocab × hidden = 151,936 × 1,024 more.
-    const planned = planLoadedModel({ id: "Qwen/Qwen3-0.6B", revision: "main", commit: undefined, configSource: "builtin", config: await fixture("Qwen--Qwen3-0.6B")(), manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const planned = planFromConfig("Qwen/Qwen3-0.6B", await fixture("Qwen--Qwen3-0.6B")());
     expect(751_632_384 - planned.weights.parameters).toBe(151936 * 1024);
   });
 
@@ -211,7 +214,7 @@ describe("published totals from config.json alone (kind D)", () => {
     // A public repository copies the release's config.json and model.safetensors.index.json:
     // "total_size": 54864793600, all float32 (torch_dtype), so 13,716,198,400 parameters.
     const config = await fixture("allenai--OLMo-2-1124-13B")();
-    const planned = planLoadedModel({ id: "allenai/OLMo-2-1124-13B", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const planned = planFromConfig("allenai/OLMo-2-1124-13B", config);
     // By hand: embeddings and lm_head 2 × 100,352 × 5,120; per layer q, k, v, o 4 × 5,120², q_norm and
     // k_norm over all 40 heads (2 × 5,120), the MLP 3 × 5,120 × 13,824 and two RMSNorms; a final norm.
     const perLayer = 4 * 5120 * 5120 + 2 * 5120 + 3 * 5120 * 13824 + 2 * 5120;
@@ -229,14 +232,14 @@ describe("published totals from config.json alone (kind D)", () => {
       ["Qwen/Qwen3.6-35B-A3B", "Qwen--Qwen3.6-35B-A3B", 35_951_822_704],
     ] as const) {
       const config = await fixture(dir)();
-      const planned = planLoadedModel({ id, revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+      const planned = planFromConfig(id, config);
       expect(planned.weights.parameters, id).toBe(total);
     }
   });
 
   it("Qwen3-VL-8B-Instruct: its text model, vision tower and three deepstack mergers from config.json", async () => {
     const config = await fixture("Qwen--Qwen3-VL-8B-Instruct")();
-    const planned = planLoadedModel({ id: "Qwen/Qwen3-VL-8B-Instruct", revision: "main", commit: undefined, configSource: "builtin", config, manifest: undefined, manifestSource: undefined, notes: [] }, { context: 4096 });
+    const planned = planFromConfig("Qwen/Qwen3-VL-8B-Instruct", config);
     // The Hub's API for Qwen/Qwen3-VL-8B-Instruct (revision 0c351dd0), as a public verification
     // table quotes it: "safetensors":{"parameters":{"BF16":8767123696},"total":8767123696}.
     expect(planned.weights.parameters).toBe(8_767_123_696);
