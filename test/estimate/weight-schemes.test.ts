@@ -175,6 +175,29 @@ describe("modules a checkpoint's quantization_config leaves unquantized", () => 
     expect(storedScheme("bf16", quantizationRules({})).ignore).toBeUndefined();
   });
 
+  it("config-only inventories name modules as the checkpoints do, so ignore patterns find them", () => {
+    // Qwen3-Next keeps a singular mlp.shared_expert, DeepSeek-V3 a plural mlp.shared_experts, Mixtral
+    // its experts under block_sparse_moe: an ignore list written against one family's names must
+    // keep exactly those modules in 16 bits.
+    const cases: [string, string, RegExp][] = [
+      ["Qwen/Qwen3-Next-80B-A3B-Instruct", "re:.*mlp\\.shared_expert\\..*", /^model\.layers\.\d+\.mlp\.shared_expert\./],
+      ["deepseek-ai/DeepSeek-V3", "re:.*mlp\\.shared_experts\\..*", /^model\.layers\.\d+\.mlp\.shared_experts\./],
+      ["mistralai/Mixtral-8x7B-v0.1", "re:.*block_sparse_moe\\.experts.*", /^model\.layers\.\d+\.block_sparse_moe\.experts\./],
+    ];
+    for (const [id, pattern, kept] of cases) {
+      const spec = deriveModelSpec(fixtureConfig(id));
+      const inventory = inventoryFromSpec(spec);
+      const scheme = storedOf({ ...kimiIgnore, ignore: [pattern] });
+      const bytes = requantize(inventory, scheme, { numLayers: spec.numLayers, moe: spec.moe !== undefined }).tensorBytes;
+      const matched = inventory.filter((tensor) => kept.test(tensor.name));
+      expect(matched.length, id).toBeGreaterThan(0);
+      inventory.forEach((tensor, index) => {
+        if (kept.test(tensor.name)) expect(bytes[index], tensor.name).toBe(tensor.elements * 2);
+        else if (tensor.kind === "expert" || (tensor.kind === "linear" && tensor.component === "language model" && tensor.name.startsWith("model.layers."))) expect(bytes[index], tensor.name).toBeLessThan(tensor.elements);
+      });
+    }
+  });
+
   it("GPTQ/AWQ `modules_to_not_convert` match as substrings, as transformers does", () => {
     const scheme = storedOf({ quant_method: "awq", bits: 4, group_size: 128, modules_to_not_convert: ["visual", "mlp.gate"] });
     expect(["visual.blocks.0.attn.qkv", "model.layers.1.mlp.gate", "model.layers.1.self_attn.q_proj"].map((path) => scheme.ignore?.(path))).toEqual([true, true, false]);
